@@ -1,0 +1,204 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// serveConfig is every setting of `sayso serve`. Each has a flag and a
+// SAYSO_* variable; a flag wins over the variable.
+type serveConfig struct {
+	Addr             string
+	DataDir          string
+	Dev              bool
+	PublicURL        string
+	OIDCIssuer       string
+	OIDCClientID     string
+	OIDCClientSecret string
+	SessionIdle      time.Duration
+	SessionMax       time.Duration
+	DecideAge        int
+	LogLevel         string
+}
+
+type setting struct {
+	flag, env, def, help string
+	set                  func(string) error
+}
+
+func (c *serveConfig) settings() []setting {
+	str := func(p *string) func(string) error { return func(v string) error { *p = v; return nil } }
+	dur := func(p *time.Duration) func(string) error {
+		return func(v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("%q is not a positive duration such as 30m or 12h", v)
+			}
+			*p = d
+			return nil
+		}
+	}
+	return []setting{
+		{"addr", "SAYSO_ADDR", "127.0.0.1:8080", "address to listen on (host:port)", func(v string) error {
+			if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+				return fmt.Errorf("%q is not host:port, such as 127.0.0.1:8080", v)
+			}
+			c.Addr = v
+			return nil
+		}},
+		{"data-dir", "SAYSO_DATA_DIR", "./data", "folder for the embedded store and keys", func(v string) error {
+			if strings.TrimSpace(v) == "" {
+				return errors.New("must not be empty")
+			}
+			c.DataDir = v
+			return nil
+		}},
+		{"dev", "SAYSO_DEV", "false", "development mode: built-in identity provider and demo data (never in production)", func(v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%q is not true or false (1 or 0)", v)
+			}
+			c.Dev = b
+			return nil
+		}},
+		{"public-url", "SAYSO_PUBLIC_URL", "", "URL people use to reach Sayso (default in development: http://ADDR)", func(v string) error {
+			if v == "" {
+				return nil
+			}
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+				return fmt.Errorf("%q is not an http(s) URL with no path, such as https://sayso.example.org", v)
+			}
+			c.PublicURL = strings.TrimRight(v, "/")
+			return nil
+		}},
+		{"oidc-issuer", "SAYSO_OIDC_ISSUER", "", "OpenID provider people sign in with (its issuer URL)", func(v string) error {
+			if v == "" {
+				return nil
+			}
+			if u, err := url.Parse(v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				return fmt.Errorf("%q is not an issuer URL such as https://login.example.org", v)
+			}
+			c.OIDCIssuer = v
+			return nil
+		}},
+		{"oidc-client-id", "SAYSO_OIDC_CLIENT_ID", "", "Sayso's client id at the provider", str(&c.OIDCClientID)},
+		{"oidc-client-secret", "SAYSO_OIDC_CLIENT_SECRET", "", "Sayso's client secret (prefer the variable to the flag)", str(&c.OIDCClientSecret)},
+		{"session-idle", "SAYSO_SESSION_IDLE", "30m", "sign out after this long without activity", dur(&c.SessionIdle)},
+		{"session-max", "SAYSO_SESSION_MAX", "12h", "sign out this long after signing in, whatever the activity", dur(&c.SessionMax)},
+		{"decide-age", "SAYSO_DECIDE_AGE", "13", "age from which young people decide for themselves", func(v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 25 {
+				return fmt.Errorf("%q is not a whole number from 0 to 25", v)
+			}
+			c.DecideAge = n
+			return nil
+		}},
+		{"log-level", "SAYSO_LOG_LEVEL", "info", "debug, info, warn or error", func(v string) error {
+			switch v {
+			case "debug", "info", "warn", "error":
+				c.LogLevel = v
+				return nil
+			}
+			return fmt.Errorf("%q is not debug, info, warn or error", v)
+		}},
+	}
+}
+
+// parseServe reads flags then environment, checks every value and returns
+// one line per problem, so a bad start says everything wrong at once.
+func parseServe(args []string, getenv func(string) string, out io.Writer) (serveConfig, error) {
+	var c serveConfig
+	settings := c.settings()
+	fs := flag.NewFlagSet("sayso serve", flag.ContinueOnError)
+	fs.SetOutput(out)
+	given := map[string]*string{}
+	for _, s := range settings {
+		given[s.flag] = fs.String(s.flag, "", fmt.Sprintf("%s (env %s, default %q)", s.help, s.env, s.def))
+	}
+	// --dev may be given bare.
+	fs.Usage = func() {
+		fmt.Fprintln(out, "Usage: sayso serve [flags]")
+		fmt.Fprintln(out, "\nEvery flag can also be set with its SAYSO_* environment variable; a flag wins.")
+		fmt.Fprintln(out)
+		for _, s := range settings {
+			def := s.def
+			if def == "" {
+				def = "none"
+			}
+			fmt.Fprintf(out, "  --%-20s %-26s %s (default: %s)\n", s.flag, s.env, s.help, def)
+		}
+	}
+	if err := fs.Parse(normaliseBoolFlags(args)); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("sayso serve takes no arguments, got %q", fs.Args())
+	}
+	var problems []string
+	for _, s := range settings {
+		v, from := s.def, "default"
+		if e := getenv(s.env); e != "" {
+			v, from = e, s.env
+		}
+		if f := *given[s.flag]; f != "" {
+			v, from = f, "--"+s.flag
+		}
+		if err := s.set(v); err != nil {
+			problems = append(problems, fmt.Sprintf("%s: %v", from, err))
+		}
+	}
+	if len(problems) == 0 {
+		problems = c.checkTogether()
+	}
+	if len(problems) > 0 {
+		return c, errors.New(strings.Join(problems, "\n"))
+	}
+	return c, nil
+}
+
+// checkTogether checks settings that depend on one another.
+func (c *serveConfig) checkTogether() []string {
+	var p []string
+	if c.Dev {
+		if c.PublicURL == "" {
+			c.PublicURL = "http://" + c.Addr
+		}
+		if c.OIDCIssuer != "" {
+			p = append(p, "SAYSO_OIDC_ISSUER: development mode uses its own identity provider; unset the issuer or leave out --dev")
+		}
+		return p
+	}
+	if c.OIDCIssuer == "" {
+		p = append(p, "no identity provider: set SAYSO_OIDC_ISSUER (with SAYSO_OIDC_CLIENT_ID and SAYSO_OIDC_CLIENT_SECRET) to your organisation's OpenID provider, or run with --dev to try Sayso with demo people")
+	}
+	if c.OIDCIssuer != "" && c.OIDCClientID == "" {
+		p = append(p, "SAYSO_OIDC_CLIENT_ID: required with SAYSO_OIDC_ISSUER")
+	}
+	if c.PublicURL == "" {
+		p = append(p, "SAYSO_PUBLIC_URL: required outside development mode, such as https://sayso.example.org")
+	} else if !strings.HasPrefix(c.PublicURL, "https://") {
+		p = append(p, "SAYSO_PUBLIC_URL: must be https outside development mode, so session cookies stay secure")
+	}
+	return p
+}
+
+// normaliseBoolFlags turns a bare --dev into --dev=true, so the flag reads
+// naturally while every setting stays a string that is checked in one place.
+func normaliseBoolFlags(args []string) []string {
+	out := make([]string, 0, len(args))
+	for _, a := range args {
+		if a == "--dev" || a == "-dev" {
+			a = "--dev=true"
+		}
+		out = append(out, a)
+	}
+	return out
+}

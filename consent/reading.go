@@ -1,0 +1,180 @@
+package consent
+
+import (
+	"context"
+	"time"
+)
+
+// Reason says why a read was allowed or refused, as a stable code.
+type Reason string
+
+const (
+	ReasonGranted            Reason = "granted"
+	ReasonNoSharing          Reason = "no-sharing"          // nothing shared with this professional (or no such young person)
+	ReasonNotProfessional    Reason = "not-a-professional"  // no active membership
+	ReasonMembershipEnded    Reason = "membership-ended"    // they have left their organisation
+	ReasonBlocked            Reason = "blocked"             // the young person blocked them
+	ReasonWrongPurpose       Reason = "purpose-not-granted" // shared, but not for this purpose
+	ReasonCategoryNotGranted Reason = "category-not-granted"
+	ReasonStopped            Reason = "sharing-stopped"
+	ReasonExpired            Reason = "sharing-ended"
+	ReasonUnknownCategory    Reason = "unknown-category"
+	ReasonUnknownPurpose     Reason = "unknown-purpose"
+)
+
+// Verdict is the answer to a Question, with the grant that allowed it.
+type Verdict struct {
+	Allowed bool
+	Reason  Reason
+	GrantID string
+}
+
+// Check decides q with the enforcer and, when refused, says which condition
+// failed. Someone with no relationship to the young person learns only
+// ReasonNoSharing, whether or not the young person exists. A failure to
+// decide is an error and must be treated as a refusal.
+func (s *Service) Check(ctx context.Context, q Question) (Verdict, error) {
+	if q.At.IsZero() {
+		q.At = s.now()
+	}
+	if _, ok := s.catalogue.Category(q.Category); !ok {
+		return Verdict{Reason: ReasonUnknownCategory}, nil
+	}
+	if _, ok := s.catalogue.Purpose(q.Purpose); !ok {
+		return Verdict{Reason: ReasonUnknownPurpose}, nil
+	}
+	ms, err := s.store.MembershipsOf(ctx, q.ProfessionalID)
+	if err != nil {
+		return Verdict{}, err
+	}
+	active, ever := false, false
+	for _, m := range ms {
+		if m.Role == RoleDPO {
+			continue
+		}
+		ever = true
+		active = active || m.ActiveAt(q.At)
+	}
+	if !ever {
+		return Verdict{Reason: ReasonNotProfessional}, nil
+	}
+	if !active {
+		return Verdict{Reason: ReasonMembershipEnded}, nil
+	}
+	allowed, err := s.enforcer.Allowed(ctx, q)
+	if err != nil {
+		return Verdict{}, err
+	}
+	pol, err := s.store.GetPolicy(ctx, q.YoungPersonID)
+	if err != nil {
+		return Verdict{}, err
+	}
+	if allowed {
+		// Name the grant that covers it, for the log. The enforcer saw this
+		// policy or an older one, so a covering grant is normally here; if a
+		// stop landed in between, refuse rather than disclose unattributed.
+		for _, g := range pol.Grants {
+			if g.ProfessionalID == q.ProfessionalID && g.ActiveAt(q.At) && s.catalogue.Contains(g.Category, q.Category) && s.purposeCovers(g.Purpose, q.Purpose) {
+				return Verdict{Allowed: true, Reason: ReasonGranted, GrantID: g.ID}, nil
+			}
+		}
+		return Verdict{Reason: ReasonStopped}, nil
+	}
+	return Verdict{Reason: explain(s, pol, q)}, nil
+}
+
+func (s *Service) purposeCovers(granted, asked string) bool {
+	for id := asked; id != ""; {
+		if id == granted {
+			return true
+		}
+		p, ok := s.catalogue.Purpose(id)
+		if !ok {
+			return false
+		}
+		id = p.Within
+	}
+	return false
+}
+
+// explain finds the first condition that failed, in the order a young
+// person would check them.
+func explain(s *Service, pol Policy, q Question) Reason {
+	for _, b := range pol.Blocks {
+		if b.ProfessionalID == q.ProfessionalID {
+			return ReasonBlocked
+		}
+	}
+	var theirs []Grant
+	for _, g := range pol.Grants {
+		if g.ProfessionalID == q.ProfessionalID {
+			theirs = append(theirs, g)
+		}
+	}
+	if len(theirs) == 0 {
+		return ReasonNoSharing
+	}
+	var sameCat []Grant
+	for _, g := range theirs {
+		if s.catalogue.Contains(g.Category, q.Category) {
+			sameCat = append(sameCat, g)
+		}
+	}
+	if len(sameCat) == 0 {
+		return ReasonCategoryNotGranted
+	}
+	var matching []Grant
+	for _, g := range sameCat {
+		if s.purposeCovers(g.Purpose, q.Purpose) {
+			matching = append(matching, g)
+		}
+	}
+	if len(matching) == 0 {
+		return ReasonWrongPurpose
+	}
+	for _, g := range matching {
+		if !g.StoppedAt.IsZero() {
+			return ReasonStopped
+		}
+	}
+	return ReasonExpired
+}
+
+// Record is what a professional reads: the holdings in a category.
+type Record struct {
+	Holding      Holding
+	Organisation Organisation
+}
+
+// ReadRecords returns what is held about ypID in category (and the
+// categories inside it) when the verdict allows it. Callers must log the
+// disclosure durably before sending the result.
+func (s *Service) ReadRecords(ctx context.Context, q Question) (Verdict, []Record, error) {
+	v, err := s.Check(ctx, q)
+	if err != nil || !v.Allowed {
+		return v, nil, err
+	}
+	hs, err := s.store.HoldingsOf(ctx, q.YoungPersonID)
+	if err != nil {
+		return Verdict{}, nil, err
+	}
+	var out []Record
+	orgs := map[string]Organisation{}
+	for _, h := range hs {
+		if !s.catalogue.Contains(q.Category, h.Category) {
+			continue
+		}
+		org, ok := orgs[h.OrganisationID]
+		if !ok {
+			if org, err = s.store.GetOrganisation(ctx, h.OrganisationID); err != nil {
+				return Verdict{}, nil, err
+			}
+			orgs[h.OrganisationID] = org
+		}
+		out = append(out, Record{Holding: h, Organisation: org})
+	}
+	return v, out, nil
+}
+
+// Now is the service's clock, for callers that stamp what they do.
+func (s *Service) Now() time.Time { return s.now() }

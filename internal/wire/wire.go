@@ -1,0 +1,145 @@
+// Package wire builds a whole Sayso from its settings: the store, keys,
+// service, development provider and HTTP server. The sayso command and the
+// tests build Sayso the same way through it.
+package wire
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"sayso/consent"
+	"sayso/demo"
+	"sayso/devidp"
+	"sayso/keys"
+	"sayso/policy"
+	"sayso/server"
+	"sayso/store/sqlite"
+)
+
+// Options are the settings that shape a Sayso instance.
+type Options struct {
+	DataDir         string
+	Dev             bool
+	PublicURL       string
+	OIDC            server.OIDCConfig // ignored in development mode
+	SessionIdle     time.Duration
+	SessionAbsolute time.Duration
+	DecideAge       int
+	// Holders maps holder systems' client ids to their organisations.
+	Holders map[string]string
+	Now             func() time.Time // nil: time.Now
+}
+
+// policyCacheSize bounds how many young people's policies one instance keeps
+// parsed: enough for every young person active in a busy hour.
+const policyCacheSize = 20000
+
+// Sayso is one built instance.
+type Sayso struct {
+	Server  *server.Server
+	Store   consent.Store
+	Keys    *keys.Keyring
+	Service *consent.Service
+}
+
+// Close releases the store.
+func (s *Sayso) Close() error { return s.Store.Close() }
+
+// Build opens everything under opts.DataDir and returns a ready server.
+func Build(ctx context.Context, logger *slog.Logger, opts Options) (*Sayso, error) {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	store, err := sqlite.Open(ctx, logger, filepath.Join(opts.DataDir, "sayso.db"))
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*Sayso, error) {
+		store.Close()
+		return nil, err
+	}
+	keyring, err := keys.Open(filepath.Join(opts.DataDir, "keys"))
+	if err != nil {
+		return fail(err)
+	}
+	rules := consent.DefaultRules()
+	if opts.DecideAge > 0 {
+		rules.DecideAge = opts.DecideAge
+	}
+	catalogue := consent.DefaultCatalogue()
+	enforcer, err := policy.NewEnforcer(store, catalogue, policyCacheSize)
+	if err != nil {
+		return fail(err)
+	}
+	receipts, err := keys.NewReceiptSigner(keyring, opts.PublicURL)
+	if err != nil {
+		return fail(err)
+	}
+	svc := consent.NewService(store, enforcer, receipts, catalogue, rules, now)
+	holders := opts.Holders
+
+	oidcCfg := opts.OIDC
+	var mounts []server.Mount
+	if opts.Dev {
+		if err := demo.Seed(ctx, store, now()); err != nil {
+			return fail(err)
+		}
+		provider, web, err := devProvider(logger, opts, keyring)
+		if err != nil {
+			return fail(err)
+		}
+		oidcCfg = web
+		holders = map[string]string{demo.HolderClient: demo.HolderOrganisation}
+		mounts = append(mounts, server.Mount{Prefix: provider.PathPrefix(), Handler: provider.Handler()})
+	}
+	srv, err := server.New(logger, server.Config{
+		PublicURL: opts.PublicURL, OIDC: oidcCfg, Now: now,
+		SessionIdle: opts.SessionIdle, SessionAbsolute: opts.SessionAbsolute, Holders: holders,
+	}, svc, store, keyring, mounts...)
+	if err != nil {
+		return fail(err)
+	}
+	return &Sayso{Server: srv, Store: store, Keys: keyring, Service: svc}, nil
+}
+
+// devProvider starts the built-in identity provider with the demo people and
+// returns the client settings Sayso signs in with.
+func devProvider(logger *slog.Logger, opts Options, keyring *keys.Keyring) (*devidp.Provider, server.OIDCConfig, error) {
+	key, err := keyring.DevIdentityKey()
+	if err != nil {
+		return nil, server.OIDCConfig{}, err
+	}
+	var people []devidp.Person
+	for _, p := range demo.People() {
+		people = append(people, devidp.Person{Subject: p.ID, Name: p.Name, Email: p.ID + "@example.org"})
+	}
+	web := server.OIDCConfig{Issuer: opts.PublicURL + "/dev-idp", ClientID: "sayso-web", ClientSecret: derive(keyring, "client secret sayso-web")}
+	provider, err := devidp.New(logger, devidp.Config{
+		Dev:    true,
+		Issuer: web.Issuer,
+		People: people,
+		Clients: []devidp.Client{
+			{ID: web.ClientID, Secret: web.ClientSecret, RedirectURIs: []string{opts.PublicURL + "/auth/callback"}, PostLogoutRedirectURIs: []string{opts.PublicURL + "/"}},
+			{ID: demo.HolderClient, Secret: demo.HolderSecret, ClientCredentials: true},
+		},
+		SigningKey: key,
+		CryptoKey:  sha256.Sum256([]byte(derive(keyring, "dev-idp crypto key"))),
+		Now:        opts.Now,
+	})
+	if err != nil {
+		return nil, server.OIDCConfig{}, fmt.Errorf("development identity provider: %w", err)
+	}
+	return provider, web, nil
+}
+
+// derive makes a stable development secret from the keyring, so a restart
+// keeps working with what browsers already hold.
+func derive(keyring *keys.Keyring, label string) string {
+	sum := sha256.Sum256(append([]byte("sayso dev\x00"+label+"\x00"), keyring.Cookie[:]...))
+	return fmt.Sprintf("%x", sum[:16])
+}

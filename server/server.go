@@ -1,0 +1,183 @@
+// Package server is Sayso's HTTP layer: routes, sign-in, sessions, security
+// middleware and problem+json errors. Handlers parse, call the consent
+// service and render; the rules live in consent.
+package server
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"sayso/consent"
+	"sayso/frontend"
+	"sayso/keys"
+)
+
+// Config is what the HTTP layer needs to know.
+type Config struct {
+	// PublicURL is where people reach Sayso, e.g. https://sayso.example.org.
+	PublicURL       string
+	OIDC            OIDCConfig
+	SessionIdle     time.Duration
+	SessionAbsolute time.Duration
+	// Holders maps each holder system's OAuth2 client id to its organisation.
+	Holders map[string]string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Server is the HTTP face of Sayso.
+type Server struct {
+	logger  *slog.Logger
+	cfg     Config
+	svc     *consent.Service
+	store   consent.Store
+	pages   *frontend.Pages
+	rp      *relyingParty
+	sealer  *sealer
+	cookies cookieNames
+	secure  bool
+	now     func() time.Time
+	jwks    any
+	echo    *echo.Echo
+}
+
+// Mount adds a handler for everything under prefix, such as the development
+// identity provider.
+type Mount struct {
+	Prefix  string
+	Handler http.Handler
+}
+
+// New builds the server and its routes.
+func New(logger *slog.Logger, cfg Config, svc *consent.Service, store consent.Store, keyring *keys.Keyring, mounts ...Mount) (*Server, error) {
+	public, err := url.Parse(cfg.PublicURL)
+	if err != nil || (public.Scheme != "http" && public.Scheme != "https") || public.Host == "" {
+		return nil, fmt.Errorf("server: public URL %q must be an absolute http(s) URL", cfg.PublicURL)
+	}
+	pages, err := frontend.New()
+	if err != nil {
+		return nil, err
+	}
+	sl, err := newSealer(keyring.Cookie)
+	if err != nil {
+		return nil, err
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	secure := public.Scheme == "https"
+	s := &Server{
+		logger: logger, cfg: cfg, svc: svc, store: store, pages: pages,
+		rp:     newRelyingParty(cfg.OIDC, strings.TrimRight(cfg.PublicURL, "/")+"/auth/callback"),
+		sealer: sl, cookies: newCookieNames(secure), secure: secure, now: now, jwks: keyring.JWKS(),
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(requestID(), accessLog(logger), securityHeaders(secure), sameOrigin(public), s.session())
+	s.echo = e
+	s.routes(mounts)
+	return s, nil
+}
+
+// routes is the one place every route is listed.
+func (s *Server) routes(mounts []Mount) {
+	e := s.echo
+	e.GET("/healthz", s.handleHealth)
+	e.GET("/readyz", s.handleReady)
+	e.GET("/openapi.yaml", s.handleOpenAPI)
+	e.GET("/static/*", echo.WrapHandler(frontend.Static()))
+
+	e.GET("/login", s.handleLogin)
+	e.GET("/auth/callback", s.handleCallback)
+	e.POST("/logout", s.handleLogout)
+	e.GET("/", s.handleHome)
+
+	e.GET("/.well-known/jwks.json", s.handleJWKS)
+	e.GET("/v1/catalogue", s.handleCatalogue)
+	e.POST("/v1/decisions", s.handleDecision, s.holderAuth)
+
+	v1 := e.Group("/v1", requireSignIn)
+	v1.GET("/me", s.handleMe)
+	yp := v1.Group("/young-people/:ypId")
+	yp.GET("/holdings", s.handleHoldings)
+	yp.GET("/grants", s.handleGrants)
+	yp.POST("/grants", s.handleCreateGrant)
+	yp.DELETE("/grants/:grantId", s.handleStopGrant)
+	yp.GET("/requests", s.handleRequests)
+	yp.POST("/requests", s.handleAsk)
+	yp.POST("/requests/:requestId/decision", s.handleDecide)
+	yp.GET("/records/:category", s.handleReadRecords)
+	yp.POST("/blocks", s.handleBlock)
+	yp.DELETE("/blocks/:professionalId", s.handleUnblock)
+	yp.POST("/competence", s.handleCompetence)
+
+	for _, m := range mounts {
+		h := echo.WrapHandler(m.Handler)
+		e.Any(m.Prefix+"/*", h)
+		e.Any(m.Prefix, h)
+	}
+}
+
+// ServeHTTP lets the server be used directly by net/http and httptest.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// Routes lists every registered route, for tests that walk them all.
+func (s *Server) Routes() []*echo.Route { return s.echo.Routes() }
+
+// handleError answers API paths with problem+json and pages with HTML. The
+// cause of an unexpected error is logged, never sent.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	p := problemFor(err)
+	if p.Status >= 500 {
+		s.logger.Error("request failed", slog.String("request_id", fmt.Sprint(c.Get("request_id"))), slog.String("route", c.Path()), slog.String("error", err.Error()))
+	}
+	if wantsJSON(c) {
+		_ = writeProblem(c, p)
+		return
+	}
+	_ = s.pages.Render(c, p.Status, "error", s.page(c, p.Title, p.Title))
+}
+
+func wantsJSON(c echo.Context) bool {
+	path := c.Request().URL.Path
+	return strings.HasPrefix(path, "/v1/") || path == "/v1" || path == "/healthz" || path == "/readyz" ||
+		strings.Contains(c.Request().Header.Get("Accept"), "application/json")
+}
+
+// page fills what every page needs.
+func (s *Server) page(c echo.Context, title string, data any) frontend.Page {
+	p := frontend.Page{Title: title, Data: data}
+	if id := personID(c); id != "" {
+		if person, err := s.store.GetPerson(c.Request().Context(), id); err == nil {
+			p.SignedIn, p.Name = true, person.Name
+		}
+	}
+	return p
+}
+
+func (s *Server) handleHome(c echo.Context) error {
+	return s.pages.Render(c, http.StatusOK, "home", s.page(c, "Home", nil))
+}
+
+func (s *Server) handleHealth(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) handleReady(c echo.Context) error {
+	if err := s.svc.Ready(c.Request().Context()); err != nil {
+		s.logger.Warn("not ready", slog.String("error", err.Error()))
+		return writeProblem(c, httpProblem(http.StatusServiceUnavailable, "The store is not answering."))
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+}
