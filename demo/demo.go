@@ -22,6 +22,7 @@ func People() []Person {
 	return []Person{
 		{"amara", "Amara Okafor"},
 		{"leo", "Leo Williams"},
+		{"mia", "Mia Hart"},
 		{"grace", "Grace Williams"},
 		{"sam", "Sam Patel"},
 		{"priya", "Priya Shah"},
@@ -57,11 +58,13 @@ func Seed(ctx context.Context, store consent.Store, now time.Time) error {
 	amara, leo := person("amara"), person("leo")
 	amara.BirthDate = ago(15, 100)
 	leo.BirthDate = ago(11, 40)
+	mia := person("mia") // 12: decides once a professional records she can
+	mia.BirthDate = ago(12, 200)
 	ola := person("ola")
 	ola.Operator = true
 
 	var steps []func() error
-	for _, p := range []consent.Person{amara, leo, person("grace"), person("sam"), person("priya"), person("jo"), person("dana"), ola} {
+	for _, p := range []consent.Person{amara, leo, mia, person("grace"), person("sam"), person("priya"), person("jo"), person("dana"), ola} {
 		steps = append(steps, func() error { return store.CreatePerson(ctx, p) })
 	}
 	for _, o := range []consent.Organisation{
@@ -91,6 +94,7 @@ func Seed(ctx context.Context, store consent.Store, now time.Time) error {
 		{ID: "h-leo-address", OrganisationID: "riverside-council", YoungPersonID: "leo", Category: "address", Since: ago(1, 0), System: "Riverside Council's social care records", Summary: "3 Station Lane, Riverside, RV4 7CD"},
 		{ID: "h-leo-education", OrganisationID: "northfield-academy", YoungPersonID: "leo", Category: "education", Since: ago(0, 300), System: "Northfield Academy's school records", Summary: "Year 7. Settling in well; reading support twice a week."},
 		{ID: "h-leo-health", OrganisationID: "northfield-academy", YoungPersonID: "leo", Category: "health", Since: ago(0, 300), System: "Northfield Academy's school nurse notes", Summary: "Asthma; inhaler kept in the school office."},
+		{ID: "h-mia-address", OrganisationID: "riverside-council", YoungPersonID: "mia", Category: "address", Since: ago(0, 60), System: "Riverside Council's social care records", Summary: "22 Canal Street, Riverside, RV2 9EF"},
 		{ID: "h-leo-youth-work", OrganisationID: "youth-hub", YoungPersonID: "leo", Category: "youth-work", Since: ago(0, 90), System: "Youth Hub's notes", Summary: "Saturday football club."},
 	} {
 		steps = append(steps, func() error { return store.CreateHolding(ctx, h) })

@@ -66,14 +66,14 @@ func (a *Adapter) load(m model.Model, pol consent.Policy, at time.Time) error {
 	a.validUntil = time.Time{}
 	for _, c := range a.catalogue.Categories {
 		if c.Parent != "" {
-			if err := persist.LoadPolicyArray([]string{"g2", c.ID, c.Parent}, m); err != nil {
+			if err := persist.LoadPolicyArray([]string{"g", c.ID, c.Parent}, m); err != nil {
 				return err
 			}
 		}
 	}
 	for _, p := range a.catalogue.Purposes {
 		if p.Within != "" {
-			if err := persist.LoadPolicyArray([]string{"g3", p.ID, p.Within}, m); err != nil {
+			if err := persist.LoadPolicyArray([]string{"g2", p.ID, p.Within}, m); err != nil {
 				return err
 			}
 		}

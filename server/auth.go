@@ -177,7 +177,8 @@ func (s *Server) finishSignIn(c echo.Context) (consent.Person, string, error) {
 	if !ok || raw == "" {
 		return refuse(http.StatusBadRequest, "no id_token")
 	}
-	verifier := p.VerifierContext(oidc.ClientContext(ctx, s.rp.http), &oidc.Config{ClientID: s.rp.cfg.ClientID, Now: s.now})
+	// Token lifetimes are the provider's wall-clock time, not Sayso's clock.
+	verifier := p.VerifierContext(oidc.ClientContext(ctx, s.rp.http), &oidc.Config{ClientID: s.rp.cfg.ClientID})
 	idt, err := verifier.Verify(ctx, raw)
 	if err != nil {
 		return refuse(http.StatusBadRequest, "id token rejected: %v", err)

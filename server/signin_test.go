@@ -52,6 +52,7 @@ func TestSignIn_DevProvider(t *testing.T) {
 		}{
 			{"amara", []string{"young-person"}, []string{"amara"}},
 			{"leo", []string{"young-person"}, nil}, // 11: his mum decides for now
+			{"mia", []string{"young-person"}, nil}, // 12: not yet assessed
 			{"grace", []string{"family-member"}, []string{"leo"}},
 			{"sam", []string{"professional"}, nil},
 			{"priya", []string{"professional"}, nil},
