@@ -146,34 +146,97 @@ type Record struct {
 	Organisation Organisation
 }
 
-// ReadRecords returns what is held about ypID in category (and the
-// categories inside it) when the verdict allows it. Callers must log the
-// disclosure durably before sending the result.
-func (s *Service) ReadRecords(ctx context.Context, q Question) (Verdict, []Record, error) {
-	v, err := s.Check(ctx, q)
-	if err != nil || !v.Allowed {
-		return v, nil, err
+// Read is a professional's read of one category, decided and logged. The
+// entry (for a refusal too) is durable before ReadRecords returns; LogIndex
+// is its place in the log.
+type Read struct {
+	Verdict  Verdict
+	Records  []Record
+	LogIndex int64
+}
+
+// ReadRecords decides q and, when allowed, returns what is held about the
+// young person in the category (and the categories inside it). Every attempt
+// is written to the disclosure log first; if that fails, the answer is
+// ErrUnavailable and nothing is returned.
+func (s *Service) ReadRecords(ctx context.Context, q Question, ch Channel) (Read, error) {
+	if q.At.IsZero() {
+		q.At = s.now()
 	}
-	hs, err := s.store.HoldingsOf(ctx, q.YoungPersonID)
+	v, err := s.Check(ctx, q)
 	if err != nil {
-		return Verdict{}, nil, err
+		return Read{}, err
+	}
+	var records []Record
+	if v.Allowed {
+		// Gather first, so a read that cannot be completed is not logged
+		// as a disclosure.
+		if records, err = s.recordsIn(ctx, q.YoungPersonID, q.Category); err != nil {
+			return Read{}, err
+		}
+	}
+	d, err := s.disclosureFor(ctx, q, v, ch)
+	if err != nil {
+		return Read{}, err
+	}
+	d.Outcome = OutcomeRefused
+	if v.Allowed {
+		d.Outcome = OutcomeDisclosed
+	}
+	idx, err := s.record(ctx, d)
+	if err != nil {
+		return Read{}, err
+	}
+	return Read{Verdict: v, Records: records, LogIndex: idx}, nil
+}
+
+func (s *Service) recordsIn(ctx context.Context, ypID, category string) ([]Record, error) {
+	hs, err := s.store.HoldingsOf(ctx, ypID)
+	if err != nil {
+		return nil, err
 	}
 	var out []Record
 	orgs := map[string]Organisation{}
 	for _, h := range hs {
-		if !s.catalogue.Contains(q.Category, h.Category) {
+		if !s.catalogue.Contains(category, h.Category) {
 			continue
 		}
 		org, ok := orgs[h.OrganisationID]
 		if !ok {
 			if org, err = s.store.GetOrganisation(ctx, h.OrganisationID); err != nil {
-				return Verdict{}, nil, err
+				return nil, err
 			}
 			orgs[h.OrganisationID] = org
 		}
 		out = append(out, Record{Holding: h, Organisation: org})
 	}
-	return v, out, nil
+	return out, nil
+}
+
+// HolderDecision answers a holder system's question and logs the answer
+// before it is given: a permit is a disclosure the holder will make.
+func (s *Service) HolderDecision(ctx context.Context, client string, q Question) (Verdict, int64, error) {
+	if q.At.IsZero() {
+		q.At = s.now()
+	}
+	v, err := s.Check(ctx, q)
+	if err != nil {
+		return Verdict{}, 0, err
+	}
+	d, err := s.disclosureFor(ctx, q, v, ChannelHolder)
+	if err != nil {
+		return Verdict{}, 0, err
+	}
+	d.HolderClient = client
+	d.Outcome = OutcomeDenied
+	if v.Allowed {
+		d.Outcome = OutcomePermitted
+	}
+	idx, err := s.record(ctx, d)
+	if err != nil {
+		return Verdict{}, 0, err
+	}
+	return v, idx, nil
 }
 
 // Now is the service's clock, for callers that stamp what they do.

@@ -22,6 +22,7 @@ func DefaultRules() Rules { return Rules{DecideAge: 13} }
 type Service struct {
 	store     Store
 	enforcer  Enforcer
+	log       DisclosureLog
 	receipts  ReceiptSigner
 	catalogue Catalogue
 	rules     Rules
@@ -29,8 +30,8 @@ type Service struct {
 }
 
 // NewService returns a Service. now is the clock (time.Now in production).
-func NewService(store Store, enforcer Enforcer, receipts ReceiptSigner, catalogue Catalogue, rules Rules, now func() time.Time) *Service {
-	return &Service{store: store, enforcer: enforcer, receipts: receipts, catalogue: catalogue, rules: rules, now: now}
+func NewService(store Store, enforcer Enforcer, log DisclosureLog, receipts ReceiptSigner, catalogue Catalogue, rules Rules, now func() time.Time) *Service {
+	return &Service{store: store, enforcer: enforcer, log: log, receipts: receipts, catalogue: catalogue, rules: rules, now: now}
 }
 
 // Catalogue returns the categories and purposes in use.

@@ -75,6 +75,9 @@ type Store interface {
 	// DeleteSession ends a session; deleting a missing one is not an error.
 	DeleteSession(ctx context.Context, idHash string) error
 
+	// The disclosure log.
+	LogStore
+
 	// UseOnce records that a one-time value (a nonce, a token id) was used,
 	// keeping it until expires; ErrConflict if it was used before.
 	UseOnce(ctx context.Context, key string, expires time.Time) error

@@ -122,3 +122,10 @@ func loadOrCreate(path string, make func() ([]byte, error)) ([]byte, error) {
 		return nil, fmt.Errorf("keys: %s: %w", path, err)
 	}
 }
+
+// LogOrigin returns the disclosure log's name, fixed at first start so that
+// checkpoints stay verifiable whatever address Sayso later runs at.
+func (k *Keyring) LogOrigin(initial string) (string, error) {
+	b, err := loadOrCreate(filepath.Join(k.dir, "log-origin"), func() ([]byte, error) { return []byte(initial), nil })
+	return string(b), err
+}

@@ -73,7 +73,7 @@ func (s *Server) handleDecision(c echo.Context) error {
 	} else if !ok {
 		return writeProblem(c, httpProblem(http.StatusForbidden, "This professional is not part of your organisation."))
 	}
-	v, err := s.svc.Check(ctx, consent.Question{YoungPersonID: in.YoungPersonID, ProfessionalID: in.ProfessionalID, Category: in.Category, Purpose: in.Purpose})
+	v, idx, err := s.svc.HolderDecision(ctx, c.Get("holder_client").(string), consent.Question{YoungPersonID: in.YoungPersonID, ProfessionalID: in.ProfessionalID, Category: in.Category, Purpose: in.Purpose})
 	if err != nil {
 		return err
 	}
@@ -81,7 +81,7 @@ func (s *Server) handleDecision(c echo.Context) error {
 	if v.Allowed {
 		decision = "permit"
 	}
-	out := map[string]any{"decision": decision, "reason": string(v.Reason)}
+	out := map[string]any{"decision": decision, "reason": string(v.Reason), "logIndex": idx}
 	if v.GrantID != "" {
 		out["grantId"] = v.GrantID
 	}

@@ -16,6 +16,7 @@ import (
 	"sayso/consent"
 	"sayso/frontend"
 	"sayso/keys"
+	"sayso/ledger"
 )
 
 // Config is what the HTTP layer needs to know.
@@ -44,6 +45,7 @@ type Server struct {
 	secure  bool
 	now     func() time.Time
 	jwks    any
+	log     *ledger.Log
 	echo    *echo.Echo
 }
 
@@ -55,7 +57,7 @@ type Mount struct {
 }
 
 // New builds the server and its routes.
-func New(logger *slog.Logger, cfg Config, svc *consent.Service, store consent.Store, keyring *keys.Keyring, mounts ...Mount) (*Server, error) {
+func New(logger *slog.Logger, cfg Config, svc *consent.Service, store consent.Store, keyring *keys.Keyring, log *ledger.Log, mounts ...Mount) (*Server, error) {
 	public, err := url.Parse(cfg.PublicURL)
 	if err != nil || (public.Scheme != "http" && public.Scheme != "https") || public.Host == "" {
 		return nil, fmt.Errorf("server: public URL %q must be an absolute http(s) URL", cfg.PublicURL)
@@ -76,7 +78,7 @@ func New(logger *slog.Logger, cfg Config, svc *consent.Service, store consent.St
 	s := &Server{
 		logger: logger, cfg: cfg, svc: svc, store: store, pages: pages,
 		rp:     newRelyingParty(cfg.OIDC, strings.TrimRight(cfg.PublicURL, "/")+"/auth/callback"),
-		sealer: sl, cookies: newCookieNames(secure), secure: secure, now: now, jwks: keyring.JWKS(),
+		sealer: sl, cookies: newCookieNames(secure), secure: secure, now: now, jwks: keyring.JWKS(), log: log,
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -103,6 +105,9 @@ func (s *Server) routes(mounts []Mount) {
 	e.GET("/.well-known/jwks.json", s.handleJWKS)
 	e.GET("/v1/catalogue", s.handleCatalogue)
 	e.POST("/v1/decisions", s.handleDecision, s.holderAuth)
+	e.GET("/v1/log/checkpoint", s.handleCheckpoint)
+	e.GET("/v1/log/key", s.handleLogKey)
+	e.GET("/v1/log/entries/:index/proof", s.handleProof)
 
 	v1 := e.Group("/v1", requireSignIn)
 	v1.GET("/me", s.handleMe)
@@ -118,6 +123,8 @@ func (s *Server) routes(mounts []Mount) {
 	yp.POST("/blocks", s.handleBlock)
 	yp.DELETE("/blocks/:professionalId", s.handleUnblock)
 	yp.POST("/competence", s.handleCompetence)
+	yp.GET("/disclosures", s.handleFeed)
+	v1.GET("/organisations/:orgId/disclosures", s.handleOrgDisclosures)
 
 	for _, m := range mounts {
 		h := echo.WrapHandler(m.Handler)

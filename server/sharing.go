@@ -314,18 +314,18 @@ func (s *Server) handleReadRecords(c echo.Context) error {
 		return consent.Invalid("purpose", "say why you are looking, with ?purpose=")
 	}
 	q := consent.Question{YoungPersonID: c.Param("ypId"), ProfessionalID: personID(c), Category: c.Param("category"), Purpose: purpose}
-	v, records, err := s.svc.ReadRecords(c.Request().Context(), q)
+	read, err := s.svc.ReadRecords(c.Request().Context(), q, consent.ChannelAPI)
 	if err != nil {
 		return err
 	}
-	if !v.Allowed {
-		return writeProblem(c, refusedProblem(v))
+	if !read.Verdict.Allowed {
+		return writeProblem(c, refusedProblem(read.Verdict))
 	}
 	out := []recordJSON{}
-	for _, r := range records {
+	for _, r := range read.Records {
 		out = append(out, recordJSON{r.Holding.ID, r.Organisation.ID, r.Organisation.Name, r.Holding.Category, r.Holding.Since, r.Holding.System, r.Holding.Summary})
 	}
-	return c.JSON(http.StatusOK, map[string]any{"category": q.Category, "purpose": purpose, "grantId": v.GrantID, "records": out})
+	return c.JSON(http.StatusOK, map[string]any{"category": q.Category, "purpose": purpose, "grantId": read.Verdict.GrantID, "logIndex": read.LogIndex, "records": out})
 }
 
 func (s *Server) handleJWKS(c echo.Context) error {

@@ -22,6 +22,7 @@ type serveConfig struct {
 	OIDCIssuer       string
 	OIDCClientID     string
 	OIDCClientSecret string
+	HolderClients    map[string]string
 	SessionIdle      time.Duration
 	SessionMax       time.Duration
 	DecideAge        int
@@ -91,6 +92,20 @@ func (c *serveConfig) settings() []setting {
 		}},
 		{"oidc-client-id", "SAYSO_OIDC_CLIENT_ID", "", "Sayso's client id at the provider", str(&c.OIDCClientID)},
 		{"oidc-client-secret", "SAYSO_OIDC_CLIENT_SECRET", "", "Sayso's client secret (prefer the variable to the flag)", str(&c.OIDCClientSecret)},
+		{"holder-clients", "SAYSO_HOLDER_CLIENTS", "", "holder systems that may ask for decisions, as client-id=organisation-id,...", func(v string) error {
+			c.HolderClients = map[string]string{}
+			if v == "" {
+				return nil
+			}
+			for _, pair := range strings.Split(v, ",") {
+				client, org, ok := strings.Cut(strings.TrimSpace(pair), "=")
+				if !ok || client == "" || org == "" {
+					return fmt.Errorf("%q is not client-id=organisation-id", pair)
+				}
+				c.HolderClients[client] = org
+			}
+			return nil
+		}},
 		{"session-idle", "SAYSO_SESSION_IDLE", "30m", "sign out after this long without activity", dur(&c.SessionIdle)},
 		{"session-max", "SAYSO_SESSION_MAX", "12h", "sign out this long after signing in, whatever the activity", dur(&c.SessionMax)},
 		{"decide-age", "SAYSO_DECIDE_AGE", "13", "age from which young people decide for themselves", func(v string) error {

@@ -43,6 +43,7 @@ func TestParseServe_Refusals(t *testing.T) {
 		{"PlainHTTPInProduction", nil, map[string]string{"SAYSO_OIDC_ISSUER": "https://login.example.org", "SAYSO_OIDC_CLIENT_ID": "x", "SAYSO_PUBLIC_URL": "http://sayso.example.org"}, []string{"must be https"}},
 		{"DevWithIssuer", []string{"--dev"}, map[string]string{"SAYSO_OIDC_ISSUER": "https://login.example.org"}, []string{"development mode uses its own identity provider"}},
 		{"PublicURLWithPath", []string{"--dev", "--public-url", "http://127.0.0.1:8080/app"}, nil, []string{"with no path"}},
+		{"BadHolderClients", []string{"--dev", "--holder-clients", "school-mis"}, nil, []string{"is not client-id=organisation-id"}},
 		{"StrayArgument", []string{"--dev", "now"}, nil, []string{"takes no arguments"}},
 	}
 	for _, tt := range tests {

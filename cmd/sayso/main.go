@@ -21,7 +21,8 @@ func main() {
 const usage = `Usage: sayso <command> [flags]
 
 Commands:
-  serve    run Sayso (sayso serve --help lists every setting)
+  serve       run Sayso (sayso serve --help lists every setting)
+  verify-log  check that the disclosure log is intact (--data-dir D)
 `
 
 // run is main without the process: it returns the exit code.
@@ -33,6 +34,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[0] {
 	case "serve":
 		return serveCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "verify-log":
+		return verifyLogCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -49,7 +49,7 @@ func serve(ctx context.Context, logger *slog.Logger, cfg serveConfig, ready chan
 	app, err := wire.Build(ctx, logger, wire.Options{
 		DataDir: cfg.DataDir, Dev: cfg.Dev, PublicURL: cfg.PublicURL,
 		OIDC:        server.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret},
-		SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionMax, DecideAge: cfg.DecideAge,
+		SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionMax, DecideAge: cfg.DecideAge, Holders: cfg.HolderClients,
 	})
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"path/filepath"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"sayso/demo"
 	"sayso/devidp"
 	"sayso/keys"
+	"sayso/ledger"
 	"sayso/policy"
 	"sayso/server"
 	"sayso/store/sqlite"
@@ -31,7 +33,7 @@ type Options struct {
 	DecideAge       int
 	// Holders maps holder systems' client ids to their organisations.
 	Holders map[string]string
-	Now             func() time.Time // nil: time.Now
+	Now     func() time.Time // nil: time.Now
 }
 
 // policyCacheSize bounds how many young people's policies one instance keeps
@@ -44,10 +46,24 @@ type Sayso struct {
 	Store   consent.Store
 	Keys    *keys.Keyring
 	Service *consent.Service
+	Log     *ledger.Log
+	stop    context.CancelFunc
 }
 
-// Close releases the store.
-func (s *Sayso) Close() error { return s.Store.Close() }
+// Close stops the log writer, then releases the store.
+func (s *Sayso) Close() error {
+	s.stop()
+	s.Log.Wait()
+	return s.Store.Close()
+}
+
+// logOrigin names a new log after the host people reach Sayso at.
+func logOrigin(publicURL string) string {
+	if u, err := url.Parse(publicURL); err == nil && u.Host != "" {
+		return u.Host + "/disclosures"
+	}
+	return "sayso/disclosures"
+}
 
 // Build opens everything under opts.DataDir and returns a ready server.
 func Build(ctx context.Context, logger *slog.Logger, opts Options) (*Sayso, error) {
@@ -80,7 +96,15 @@ func Build(ctx context.Context, logger *slog.Logger, opts Options) (*Sayso, erro
 	if err != nil {
 		return fail(err)
 	}
-	svc := consent.NewService(store, enforcer, receipts, catalogue, rules, now)
+	origin, err := keyring.LogOrigin(logOrigin(opts.PublicURL))
+	if err != nil {
+		return fail(err)
+	}
+	log, err := ledger.New(logger, store, keyring.Signing, ledger.Config{Origin: origin, MaxBatch: 256, CheckpointEvery: time.Minute})
+	if err != nil {
+		return fail(err)
+	}
+	svc := consent.NewService(store, enforcer, log, receipts, catalogue, rules, now)
 	holders := opts.Holders
 
 	oidcCfg := opts.OIDC
@@ -100,11 +124,13 @@ func Build(ctx context.Context, logger *slog.Logger, opts Options) (*Sayso, erro
 	srv, err := server.New(logger, server.Config{
 		PublicURL: opts.PublicURL, OIDC: oidcCfg, Now: now,
 		SessionIdle: opts.SessionIdle, SessionAbsolute: opts.SessionAbsolute, Holders: holders,
-	}, svc, store, keyring, mounts...)
+	}, svc, store, keyring, log, mounts...)
 	if err != nil {
 		return fail(err)
 	}
-	return &Sayso{Server: srv, Store: store, Keys: keyring, Service: svc}, nil
+	runCtx, stop := context.WithCancel(context.Background())
+	log.Run(runCtx)
+	return &Sayso{Server: srv, Store: store, Keys: keyring, Service: svc, Log: log, stop: stop}, nil
 }
 
 // devProvider starts the built-in identity provider with the demo people and

@@ -1,0 +1,162 @@
+package consent
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Channel is how information left Sayso.
+type Channel string
+
+const (
+	ChannelPortal Channel = "portal" // a page a professional opened
+	ChannelAPI    Channel = "api"    // the JSON API
+	ChannelHolder Channel = "holder" // a decision answered for a holder system
+)
+
+// Outcome is what happened to an attempt.
+type Outcome string
+
+const (
+	OutcomeDisclosed Outcome = "disclosed" // information was sent
+	OutcomeRefused   Outcome = "refused"   // a read was refused
+	OutcomePermitted Outcome = "permitted" // a holder system was told yes
+	OutcomeDenied    Outcome = "denied"    // a holder system was told no
+)
+
+// Disclosure is one entry of the disclosure log: who looked (or tried to),
+// at whose information, which part, why, on what basis, how, and what
+// happened.
+type Disclosure struct {
+	At             time.Time   `json:"at"`
+	ActorID        string      `json:"actor"`
+	ActorName      string      `json:"actorName"`
+	ActorRole      Role        `json:"role,omitempty"`
+	OrganisationID string      `json:"org,omitempty"`
+	YoungPersonID  string      `json:"yp"`
+	Category       string      `json:"category"`
+	Purpose        string      `json:"purpose"`
+	LawfulBasis    LawfulBasis `json:"basis,omitempty"`
+	GrantID        string      `json:"grant,omitempty"`
+	Channel        Channel     `json:"channel"`
+	Outcome        Outcome     `json:"outcome"`
+	Reason         Reason      `json:"reason,omitempty"`
+	HolderClient   string      `json:"holder,omitempty"`
+}
+
+// entryMagic starts every stored entry, naming its format.
+var entryMagic = []byte("sayso-disclosure/1\n")
+
+// EncodeDisclosure is the stored form of an entry: a version line then JSON
+// with a fixed field order. The log's leaf hash commits to exactly these
+// bytes, so they are never rewritten once stored.
+func EncodeDisclosure(d Disclosure) ([]byte, error) {
+	d.At = Millis(d.At)
+	var buf bytes.Buffer
+	buf.Write(entryMagic)
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(d); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// DecodeDisclosure reads bytes made by EncodeDisclosure. It refuses anything
+// else, including trailing data.
+func DecodeDisclosure(b []byte) (Disclosure, error) {
+	rest, ok := bytes.CutPrefix(b, entryMagic)
+	if !ok {
+		return Disclosure{}, fmt.Errorf("%w: not a disclosure entry", ErrInvalid)
+	}
+	dec := json.NewDecoder(bytes.NewReader(rest))
+	dec.DisallowUnknownFields()
+	var d Disclosure
+	if err := dec.Decode(&d); err != nil {
+		return Disclosure{}, fmt.Errorf("%w: disclosure entry: %v", ErrInvalid, err)
+	}
+	if dec.More() {
+		return Disclosure{}, fmt.Errorf("%w: disclosure entry has trailing data", ErrInvalid)
+	}
+	d.At = d.At.UTC()
+	return d, nil
+}
+
+// LogEntry is a stored entry: its index in the log, its bytes, and the
+// fields that look-ups need (a copy of what the bytes say).
+type LogEntry struct {
+	Index          int64
+	Data           []byte
+	At             time.Time
+	YoungPersonID  string
+	ActorID        string
+	OrganisationID string
+	Category       string
+	Purpose        string
+	LawfulBasis    LawfulBasis
+	Outcome        Outcome
+}
+
+// EntryFor builds the stored entry for d at index.
+func EntryFor(index int64, d Disclosure, data []byte) LogEntry {
+	return LogEntry{Index: index, Data: data, At: Millis(d.At), YoungPersonID: d.YoungPersonID, ActorID: d.ActorID,
+		OrganisationID: d.OrganisationID, Category: d.Category, Purpose: d.Purpose, LawfulBasis: d.LawfulBasis, Outcome: d.Outcome}
+}
+
+// StoredHash is one hash of the log's Merkle tree at its storage index (as
+// golang.org/x/mod/sumdb/tlog numbers them).
+type StoredHash struct {
+	Index int64
+	Hash  [32]byte
+}
+
+// DisclosureFilter narrows a DPO's view. Zero fields match everything.
+type DisclosureFilter struct {
+	From, To      time.Time // [From, To)
+	ActorID       string
+	YoungPersonID string
+	Category      string
+	Purpose       string
+	LawfulBasis   LawfulBasis
+	Outcome       Outcome
+}
+
+// LogStore keeps the disclosure log. Error contract as for Store.
+type LogStore interface {
+	// AppendLog stores entries at consecutive indexes from first, with the
+	// tree hashes they add, as one durable step. ErrConflict (and nothing
+	// stored) if first is not the current size.
+	AppendLog(ctx context.Context, first int64, entries []LogEntry, hashes []StoredHash) error
+	// LogSize is the number of entries.
+	LogSize(ctx context.Context) (int64, error)
+	// LogHashes returns the stored hashes at the given storage indexes, in
+	// order; ErrNotFound if any is missing.
+	LogHashes(ctx context.Context, indexes []int64) ([][32]byte, error)
+	// LogEntries returns entries with index in [from, to), in index order.
+	LogEntries(ctx context.Context, from, to int64) ([]LogEntry, error)
+	// PutCheckpoint stores a signed checkpoint for a tree size; storing the
+	// same size again is not an error and keeps the first.
+	PutCheckpoint(ctx context.Context, size int64, signed []byte) error
+	// Checkpoint returns the checkpoint for size, or ErrNotFound.
+	Checkpoint(ctx context.Context, size int64) ([]byte, error)
+	// LatestCheckpoint returns the checkpoint with the largest size, or ErrNotFound.
+	LatestCheckpoint(ctx context.Context) (int64, []byte, error)
+	// CheckpointSizes lists every checkpointed size, ascending.
+	CheckpointSizes(ctx context.Context) ([]int64, error)
+	// DisclosuresAbout returns a young person's entries with index < before
+	// (all if before < 0), newest first, at most limit.
+	DisclosuresAbout(ctx context.Context, youngPersonID string, before int64, limit int) ([]LogEntry, error)
+	// DisclosuresBy returns an organisation's entries matching f with index
+	// > after, oldest first, at most limit.
+	DisclosuresBy(ctx context.Context, organisationID string, f DisclosureFilter, after int64, limit int) ([]LogEntry, error)
+}
+
+// DisclosureLog records disclosures durably. Record returns only once the
+// entry is durable, with its log index; an error means nothing may be
+// disclosed.
+type DisclosureLog interface {
+	Record(ctx context.Context, d Disclosure) (int64, error)
+}

@@ -1,0 +1,232 @@
+package consent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// LogTimeout is how long a disclosure waits for its log entry to be durable
+// before it is refused.
+const LogTimeout = 2 * time.Second
+
+// roleWords says what a professional does, for sentences.
+var roleWords = map[Role]string{
+	RoleSocialWorker: "a social worker",
+	RoleTeacher:      "a teacher",
+	RoleYouthWorker:  "a youth worker",
+	RoleHealth:       "a health worker",
+	RoleDPO:          "a data protection officer",
+}
+
+// disclosureFor fills in who is asking and on what basis.
+func (s *Service) disclosureFor(ctx context.Context, q Question, v Verdict, ch Channel) (Disclosure, error) {
+	d := Disclosure{At: Millis(q.At), ActorID: q.ProfessionalID, YoungPersonID: q.YoungPersonID, Category: q.Category,
+		Purpose: q.Purpose, GrantID: v.GrantID, Channel: ch, Reason: v.Reason}
+	if p, ok := s.catalogue.Purpose(q.Purpose); ok {
+		d.LawfulBasis = p.Basis
+	}
+	if person, err := s.store.GetPerson(ctx, q.ProfessionalID); err == nil {
+		d.ActorName = person.Name
+	} else if !errors.Is(err, ErrNotFound) {
+		return Disclosure{}, err
+	}
+	ms, err := s.store.MembershipsOf(ctx, q.ProfessionalID)
+	if err != nil {
+		return Disclosure{}, err
+	}
+	// The membership in force, else the latest one: a leaver's attempt is
+	// still their organisation's to review.
+	for _, m := range ms {
+		if m.Role == RoleDPO {
+			continue
+		}
+		if d.OrganisationID == "" || m.ActiveAt(q.At) {
+			d.OrganisationID, d.ActorRole = m.OrganisationID, m.Role
+		}
+	}
+	return d, nil
+}
+
+// record writes d to the log within LogTimeout; any failure is
+// ErrUnavailable and means nothing may be disclosed.
+func (s *Service) record(ctx context.Context, d Disclosure) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, LogTimeout)
+	defer cancel()
+	idx, err := s.log.Record(ctx, d)
+	if err != nil {
+		return 0, fmt.Errorf("%w: disclosure log: %v", ErrUnavailable, err)
+	}
+	return idx, nil
+}
+
+// FeedItem is one entry of a young person's "who has looked" list.
+type FeedItem struct {
+	Index      int64
+	Disclosure Disclosure
+	Sentence   string
+}
+
+// Feed lists who has seen ypID's information, newest first, for the young
+// person and those who may act for them. before < 0 starts at the newest.
+func (s *Service) Feed(ctx context.Context, actorID, ypID string, before int64, limit int) ([]FeedItem, error) {
+	a, err := s.accessTo(ctx, actorID, ypID)
+	if err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > 200 {
+		limit = 50
+	}
+	var out []FeedItem
+	for len(out) < limit {
+		entries, err := s.store.DisclosuresAbout(ctx, ypID, before, limit)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			before = e.Index
+			d, err := DecodeDisclosure(e.Data)
+			if err != nil {
+				return nil, err
+			}
+			if d.Outcome != OutcomeDisclosed && d.Outcome != OutcomePermitted {
+				continue
+			}
+			out = append(out, FeedItem{Index: e.Index, Disclosure: d, Sentence: s.sentence(ctx, d, actorID == ypID, a.yp)})
+			if len(out) == limit {
+				break
+			}
+		}
+		if len(entries) < limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+// sentence tells one disclosure in plain words, to the young person
+// ("your address") or to someone acting for them ("Leo's address").
+func (s *Service) sentence(ctx context.Context, d Disclosure, toYoungPerson bool, yp Person) string {
+	who := d.ActorName
+	if who == "" {
+		who = "Someone"
+	}
+	if r, ok := roleWords[d.ActorRole]; ok {
+		who += ", " + r
+		if org, err := s.store.GetOrganisation(ctx, d.OrganisationID); err == nil {
+			who += " at " + org.Name + ","
+		}
+	}
+	what := d.Category
+	if c, ok := s.catalogue.Category(d.Category); ok {
+		what = c.Name
+	}
+	if !toYoungPerson {
+		what = possessive(firstName(yp.Name)) + trimYour(what)
+	}
+	why := ""
+	if p, ok := s.catalogue.Purpose(d.Purpose); ok {
+		why = " " + p.Sentence
+		if !toYoungPerson {
+			why = " " + theirWords(p.Sentence)
+		}
+	}
+	verb := "looked at"
+	if d.Outcome == OutcomePermitted {
+		verb = "was allowed to see"
+	}
+	return fmt.Sprintf("%s %s %s on %s%s.", who, verb, what, ukDate(d.At), why)
+}
+
+func firstName(name string) string {
+	for i, r := range name {
+		if r == ' ' {
+			return name[:i]
+		}
+	}
+	return name
+}
+
+func possessive(name string) string {
+	if name == "" {
+		return "their "
+	}
+	if name[len(name)-1] == 's' {
+		return name + "' "
+	}
+	return name + "'s "
+}
+
+// trimYour turns "your address" into "address".
+func trimYour(s string) string {
+	if len(s) > 5 && s[:5] == "your " {
+		return s[5:]
+	}
+	return s
+}
+
+// theirWords turns a sentence written to the young person into one about them.
+func theirWords(s string) string {
+	out := []byte{}
+	for i := 0; i < len(s); {
+		switch {
+		case i+5 <= len(s) && s[i:i+5] == "your " && (i == 0 || s[i-1] == ' '):
+			out = append(out, "their "...)
+			i += 5
+		case i+3 <= len(s) && s[i:i+3] == "you" && (i == 0 || s[i-1] == ' ') && (i+3 == len(s) || s[i+3] == ' '):
+			out = append(out, "them"...)
+			i += 3
+		default:
+			out = append(out, s[i])
+			i++
+		}
+	}
+	return string(out)
+}
+
+var london = func() *time.Location {
+	if loc, err := time.LoadLocation("Europe/London"); err == nil {
+		return loc
+	}
+	return time.UTC
+}()
+
+// ukDate is "Tuesday 3 March", with the year when it is not this one.
+func ukDate(t time.Time) string {
+	t = t.In(london)
+	if t.Year() != time.Now().In(london).Year() {
+		return t.Format("Monday 2 January 2006")
+	}
+	return t.Format("Monday 2 January")
+}
+
+// OrgDisclosures lists an organisation's log entries for its DPO, oldest
+// first after the cursor. Anyone else gets ErrNotFound.
+func (s *Service) OrgDisclosures(ctx context.Context, actorID, orgID string, f DisclosureFilter, after int64, limit int) ([]LogEntry, error) {
+	ok, err := s.isDPO(ctx, actorID, orgID)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, ErrNotFound
+	}
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	return s.store.DisclosuresBy(ctx, orgID, f, after, limit)
+}
+
+func (s *Service) isDPO(ctx context.Context, personID, orgID string) (bool, error) {
+	ms, err := s.store.MembershipsOf(ctx, personID)
+	if err != nil {
+		return false, err
+	}
+	now := s.now()
+	for _, m := range ms {
+		if m.OrganisationID == orgID && m.Role == RoleDPO && m.ActiveAt(now) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
