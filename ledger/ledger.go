@@ -256,9 +256,7 @@ func (l *Log) reader(ctx context.Context, cache *hashCache, pending map[int64]tl
 			}
 			for j, h := range got {
 				out[at[j]] = h
-				if cache != nil {
-					cache.put(missing[j], h)
-				}
+				cache.put(missing[j], h)
 			}
 		}
 		return out, nil
@@ -371,6 +369,9 @@ type hashCache struct {
 func newHashCache(max int) *hashCache { return &hashCache{max: max, m: make(map[int64]tlog.Hash, max)} }
 
 func (c *hashCache) get(k int64) (tlog.Hash, bool) {
+	if c == nil {
+		return tlog.Hash{}, false
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	h, ok := c.m[k]
@@ -378,6 +379,9 @@ func (c *hashCache) get(k int64) (tlog.Hash, bool) {
 }
 
 func (c *hashCache) put(k int64, h tlog.Hash) {
+	if c == nil {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.m) >= c.max {

@@ -225,3 +225,11 @@ func clientWithSession(t *testing.T, env *testenv.Env, id string) *http.Client {
 	c.Jar.SetCookies(u, []*http.Cookie{{Name: "sayso_session", Value: id, Path: "/"}})
 	return c
 }
+
+func londonTZ(t *testing.T) *time.Location {
+	loc, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		t.Skipf("no time zone data: %v", err)
+	}
+	return loc
+}

@@ -31,6 +31,8 @@ var (
 func Router(t testing.TB) routers.Router {
 	t.Helper()
 	once.Do(func() {
+		// Exports are streamed text; their schema is a string.
+		openapi3filter.RegisterBodyDecoder("application/jsonl", openapi3filter.PlainBodyDecoder)
 		loader := openapi3.NewLoader()
 		doc, err := loader.LoadFromData(sayso.OpenAPI)
 		if err != nil {
