@@ -77,6 +77,8 @@ type Store interface {
 
 	// The disclosure log.
 	LogStore
+	// Young people's wrapped data-encryption keys.
+	KeyStore
 
 	// UseOnce records that a one-time value (a nonce, a token id) was used,
 	// keeping it until expires; ErrConflict if it was used before.
@@ -94,4 +96,30 @@ func Millis(t time.Time) time.Time {
 		return time.Time{}
 	}
 	return t.UTC().Truncate(time.Millisecond)
+}
+
+// WrappedKey is a young person's data-encryption key, encrypted by the
+// key-encryption key (KEK) whose key id is KEKID. Deleting it erases
+// everything sealed under it.
+type WrappedKey struct {
+	YoungPersonID string
+	Wrapped       []byte
+	KEKID         uint32
+	CreatedAt     time.Time
+}
+
+// KeyStore keeps wrapped keys. Error contract as for Store.
+type KeyStore interface {
+	// PutKey stores a new wrapped key; ErrConflict if the young person has one.
+	PutKey(ctx context.Context, k WrappedKey) error
+	// GetKey returns a young person's wrapped key, or ErrNotFound.
+	GetKey(ctx context.Context, youngPersonID string) (WrappedKey, error)
+	// ReplaceKey stores a rewrapped key if the stored one is still wrapped
+	// by oldKEKID; ErrConflict if it is not, ErrNotFound if it is gone.
+	ReplaceKey(ctx context.Context, k WrappedKey, oldKEKID uint32) error
+	// DeleteKey removes a young person's key; a missing key is not an error.
+	DeleteKey(ctx context.Context, youngPersonID string) error
+	// KeysNotWrappedBy lists keys whose KEKID is not kekID, by young person
+	// id after the given one, at most limit: the work left in a rotation.
+	KeysNotWrappedBy(ctx context.Context, kekID uint32, after string, limit int) ([]WrappedKey, error)
 }
