@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -29,7 +30,9 @@ const (
 
 // Disclosure is one entry of the disclosure log: who looked (or tried to),
 // at whose information, which part, why, on what basis, how, and what
-// happened.
+// happened. The fields marked sealed are encrypted under the young person's
+// key in the stored entry; the rest stay readable for look-ups and audit
+// after the young person is erased.
 type Disclosure struct {
 	At             time.Time   `json:"at"`
 	ActorID        string      `json:"actor"`
@@ -40,48 +43,100 @@ type Disclosure struct {
 	Category       string      `json:"category"`
 	Purpose        string      `json:"purpose"`
 	LawfulBasis    LawfulBasis `json:"basis,omitempty"`
-	GrantID        string      `json:"grant,omitempty"`
 	Channel        Channel     `json:"channel"`
 	Outcome        Outcome     `json:"outcome"`
 	Reason         Reason      `json:"reason,omitempty"`
-	HolderClient   string      `json:"holder,omitempty"`
+
+	GrantID      string `json:"-"` // sealed
+	HolderClient string `json:"-"` // sealed
+	// Erased is set on a decoded entry whose sealed part can no longer be
+	// opened because the young person's key was deleted.
+	Erased bool `json:"-"`
+}
+
+type sealedPart struct {
+	GrantID      string `json:"grant,omitempty"`
+	HolderClient string `json:"holder,omitempty"`
+}
+
+type storedDisclosure struct {
+	Disclosure
+	Sealed []byte `json:"sealed"`
 }
 
 // entryMagic starts every stored entry, naming its format.
-var entryMagic = []byte("sayso-disclosure/1\n")
+var entryMagic = []byte("sayso-disclosure/2\n")
 
-// EncodeDisclosure is the stored form of an entry: a version line then JSON
-// with a fixed field order. The log's leaf hash commits to exactly these
-// bytes, so they are never rewritten once stored.
-func EncodeDisclosure(d Disclosure) ([]byte, error) {
+// sealRecord names the record an entry's sealed part belongs to, so it
+// cannot be moved to another entry.
+func sealRecord(d Disclosure) string {
+	return fmt.Sprintf("disclosure|%d|%s|%s|%s", d.At.UnixMilli(), d.ActorID, d.Category, d.Purpose)
+}
+
+// EncodeDisclosure is the stored form of an entry: a version line, then JSON
+// with a fixed field order whose "sealed" field is the encrypted private
+// part. The log's leaf hash commits to exactly these bytes, which are never
+// rewritten: erasing the young person's key leaves them, and the tree,
+// intact.
+func EncodeDisclosure(ctx context.Context, sealer Sealer, d Disclosure) ([]byte, error) {
 	d.At = Millis(d.At)
+	private, err := json.Marshal(sealedPart{GrantID: d.GrantID, HolderClient: d.HolderClient})
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := sealer.Seal(ctx, d.YoungPersonID, sealRecord(d), private)
+	if err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
 	buf.Write(entryMagic)
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(d); err != nil {
+	if err := enc.Encode(storedDisclosure{Disclosure: d, Sealed: sealed}); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
 }
 
-// DecodeDisclosure reads bytes made by EncodeDisclosure. It refuses anything
-// else, including trailing data.
-func DecodeDisclosure(b []byte) (Disclosure, error) {
+// DisclosureHeader reads the readable part of a stored entry, without keys.
+func DisclosureHeader(b []byte) (Disclosure, []byte, error) {
 	rest, ok := bytes.CutPrefix(b, entryMagic)
 	if !ok {
-		return Disclosure{}, fmt.Errorf("%w: not a disclosure entry", ErrInvalid)
+		return Disclosure{}, nil, fmt.Errorf("%w: not a disclosure entry", ErrInvalid)
 	}
 	dec := json.NewDecoder(bytes.NewReader(rest))
 	dec.DisallowUnknownFields()
-	var d Disclosure
-	if err := dec.Decode(&d); err != nil {
-		return Disclosure{}, fmt.Errorf("%w: disclosure entry: %v", ErrInvalid, err)
+	var sd storedDisclosure
+	if err := dec.Decode(&sd); err != nil {
+		return Disclosure{}, nil, fmt.Errorf("%w: disclosure entry: %v", ErrInvalid, err)
 	}
 	if dec.More() {
-		return Disclosure{}, fmt.Errorf("%w: disclosure entry has trailing data", ErrInvalid)
+		return Disclosure{}, nil, fmt.Errorf("%w: disclosure entry has trailing data", ErrInvalid)
 	}
-	d.At = d.At.UTC()
+	sd.At = sd.At.UTC()
+	return sd.Disclosure, sd.Sealed, nil
+}
+
+// DecodeDisclosure reads a stored entry and opens its sealed part. An entry
+// of an erased young person decodes with Erased set.
+func DecodeDisclosure(ctx context.Context, sealer Sealer, b []byte) (Disclosure, error) {
+	d, sealed, err := DisclosureHeader(b)
+	if err != nil {
+		return Disclosure{}, err
+	}
+	plain, err := sealer.Open(ctx, d.YoungPersonID, sealRecord(d), sealed)
+	if errors.Is(err, ErrErased) {
+		d.Erased = true
+		return d, nil
+	}
+	if err != nil {
+		return Disclosure{}, err
+	}
+	var p sealedPart
+	if err := json.Unmarshal(plain, &p); err != nil {
+		return Disclosure{}, fmt.Errorf("%w: sealed part: %v", ErrInvalid, err)
+	}
+	d.GrantID, d.HolderClient = p.GrantID, p.HolderClient
 	return d, nil
 }
 

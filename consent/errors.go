@@ -4,7 +4,10 @@
 // the web layer depend on it, never the other way round.
 package consent
 
-import "errors"
+import (
+	"context"
+	"errors"
+)
 
 // Sentinel errors. Every Store and Service method documents which of these it
 // returns; callers match them with errors.Is. The HTTP layer maps them to
@@ -40,3 +43,14 @@ func (e *InvalidError) Unwrap() error { return ErrInvalid }
 
 // Invalid returns an *InvalidError for field.
 func Invalid(field, reason string) error { return &InvalidError{Field: field, Reason: reason} }
+
+// ErrErased means the young person's key was deleted: what was sealed under
+// it can never be read again.
+var ErrErased = errors.New("erased")
+
+// Sealer encrypts a young person's information under their own key, bound
+// to the record it belongs to. Open returns ErrErased once the key is gone.
+type Sealer interface {
+	Seal(ctx context.Context, youngPersonID, record string, plain []byte) ([]byte, error)
+	Open(ctx context.Context, youngPersonID, record string, sealed []byte) ([]byte, error)
+}

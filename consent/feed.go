@@ -86,7 +86,7 @@ func (s *Service) Feed(ctx context.Context, actorID, ypID string, before int64, 
 		}
 		for _, e := range entries {
 			before = e.Index
-			d, err := DecodeDisclosure(e.Data)
+			d, err := DecodeDisclosure(ctx, s.sealer, e.Data)
 			if err != nil {
 				return nil, err
 			}
@@ -201,9 +201,15 @@ func ukDate(t time.Time) string {
 	return t.Format("Monday 2 January")
 }
 
+// Logged is a decoded log entry and its index.
+type Logged struct {
+	Index      int64
+	Disclosure Disclosure
+}
+
 // OrgDisclosures lists an organisation's log entries for its DPO, oldest
 // first after the cursor. Anyone else gets ErrNotFound.
-func (s *Service) OrgDisclosures(ctx context.Context, actorID, orgID string, f DisclosureFilter, after int64, limit int) ([]LogEntry, error) {
+func (s *Service) OrgDisclosures(ctx context.Context, actorID, orgID string, f DisclosureFilter, after int64, limit int) ([]Logged, error) {
 	ok, err := s.isDPO(ctx, actorID, orgID)
 	if err != nil {
 		return nil, err
@@ -214,7 +220,19 @@ func (s *Service) OrgDisclosures(ctx context.Context, actorID, orgID string, f D
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	return s.store.DisclosuresBy(ctx, orgID, f, after, limit)
+	entries, err := s.store.DisclosuresBy(ctx, orgID, f, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Logged, 0, len(entries))
+	for _, e := range entries {
+		d, err := DecodeDisclosure(ctx, s.sealer, e.Data)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Logged{Index: e.Index, Disclosure: d})
+	}
+	return out, nil
 }
 
 func (s *Service) isDPO(ctx context.Context, personID, orgID string) (bool, error) {

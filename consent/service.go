@@ -23,6 +23,7 @@ type Service struct {
 	store     Store
 	enforcer  Enforcer
 	log       DisclosureLog
+	sealer    Sealer
 	receipts  ReceiptSigner
 	catalogue Catalogue
 	rules     Rules
@@ -30,8 +31,8 @@ type Service struct {
 }
 
 // NewService returns a Service. now is the clock (time.Now in production).
-func NewService(store Store, enforcer Enforcer, log DisclosureLog, receipts ReceiptSigner, catalogue Catalogue, rules Rules, now func() time.Time) *Service {
-	return &Service{store: store, enforcer: enforcer, log: log, receipts: receipts, catalogue: catalogue, rules: rules, now: now}
+func NewService(store Store, enforcer Enforcer, log DisclosureLog, sealer Sealer, receipts ReceiptSigner, catalogue Catalogue, rules Rules, now func() time.Time) *Service {
+	return &Service{store: store, enforcer: enforcer, log: log, sealer: sealer, receipts: receipts, catalogue: catalogue, rules: rules, now: now}
 }
 
 // Catalogue returns the categories and purposes in use.

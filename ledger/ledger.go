@@ -38,6 +38,7 @@ type Config struct {
 type Log struct {
 	logger *slog.Logger
 	store  consent.LogStore
+	sealer consent.Sealer
 	cfg    Config
 	signer *noteSigner
 	vkey   string
@@ -50,6 +51,7 @@ type Log struct {
 }
 
 type appendReq struct {
+	ctx   context.Context // the caller's; once it ends, nobody waits for this entry
 	entry consent.Disclosure
 	data  []byte
 	index int64
@@ -57,8 +59,9 @@ type appendReq struct {
 	done  chan struct{}
 }
 
-// New returns a log over store, signing checkpoints with key. Call Run.
-func New(logger *slog.Logger, store consent.LogStore, key ed25519.PrivateKey, cfg Config) (*Log, error) {
+// New returns a log over store, sealing each entry's private part with
+// sealer and signing checkpoints with key. Call Run.
+func New(logger *slog.Logger, store consent.LogStore, sealer consent.Sealer, key ed25519.PrivateKey, cfg Config) (*Log, error) {
 	if cfg.Origin == "" {
 		return nil, errors.New("ledger: an origin is required")
 	}
@@ -72,7 +75,7 @@ func New(logger *slog.Logger, store consent.LogStore, key ed25519.PrivateKey, cf
 	if err != nil {
 		return nil, err
 	}
-	return &Log{logger: logger, store: store, cfg: cfg, signer: signer, vkey: vkey,
+	return &Log{logger: logger, store: store, sealer: sealer, cfg: cfg, signer: signer, vkey: vkey,
 		reqs: make(chan *appendReq, 4*cfg.MaxBatch), done: make(chan struct{})}, nil
 }
 
@@ -102,11 +105,16 @@ var ErrStopped = errors.New("ledger: stopped")
 // become durable; a logged attempt that was never answered is safe, the
 // opposite is not).
 func (l *Log) Record(ctx context.Context, d consent.Disclosure) (int64, error) {
-	data, err := consent.EncodeDisclosure(d)
+	data, err := consent.EncodeDisclosure(ctx, l.sealer, d)
 	if err != nil {
 		return 0, err
 	}
-	req := &appendReq{entry: d, data: data, done: make(chan struct{})}
+	req := &appendReq{ctx: ctx, entry: d, data: data, done: make(chan struct{})}
+	select {
+	case <-l.done:
+		return 0, ErrStopped
+	default:
+	}
 	select {
 	case l.reqs <- req:
 	case <-ctx.Done():
@@ -119,6 +127,14 @@ func (l *Log) Record(ctx context.Context, d consent.Disclosure) (int64, error) {
 		return req.index, req.err
 	case <-ctx.Done():
 		return 0, fmt.Errorf("%w: %v", consent.ErrUnavailable, ctx.Err())
+	case <-l.done:
+		// The writer stopped; it may have finished this entry first.
+		select {
+		case <-req.done:
+			return req.index, req.err
+		default:
+			return 0, ErrStopped
+		}
 	}
 }
 
@@ -138,6 +154,21 @@ func (l *Log) writer(ctx context.Context) {
 			return
 		}
 		batch := l.collect(first)
+		// An entry whose caller has given up is dropped, not written: its
+		// read was refused, so the log must not claim it happened.
+		live := batch[:0]
+		for _, r := range batch {
+			if r.ctx.Err() != nil {
+				r.err = fmt.Errorf("%w: %v", consent.ErrUnavailable, r.ctx.Err())
+				close(r.done)
+				continue
+			}
+			live = append(live, r)
+		}
+		batch = live
+		if len(batch) == 0 {
+			continue
+		}
 		var err error
 		size, err = l.commit(ctx, batch, size, cache)
 		for _, r := range batch {

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"sayso/consent"
+	"sayso/keys"
 	"sayso/ledger"
 	"sayso/store/sqlite"
 )
@@ -30,12 +31,12 @@ func openStore(t testing.TB, path string) consent.Store {
 	return s
 }
 
-func startLog(t testing.TB, store consent.LogStore, key ed25519.PrivateKey, cfg ledger.Config) *ledger.Log {
+func startLog(t testing.TB, store consent.Store, key ed25519.PrivateKey, cfg ledger.Config, kekPath ...string) *ledger.Log {
 	t.Helper()
 	if cfg.Origin == "" {
 		cfg.Origin = origin
 	}
-	l, err := ledger.New(nil, store, key, cfg)
+	l, err := ledger.New(nil, store, sealerFor(t, store, append(kekPath, "")[0]), key, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,6 +44,19 @@ func startLog(t testing.TB, store consent.LogStore, key ed25519.PrivateKey, cfg 
 	l.Run(ctx)
 	t.Cleanup(func() { cancel(); l.Wait() })
 	return l
+}
+
+// sealerFor is a real vault over the store, with a KEK in a temporary folder.
+func sealerFor(t testing.TB, store consent.KeyStore, kekPath string) consent.Sealer {
+	t.Helper()
+	if kekPath == "" {
+		kekPath = filepath.Join(t.TempDir(), "kek.json")
+	}
+	kek, err := keys.OpenKEK(kekPath, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys.NewVault(kek, store, 100, time.Minute, nil)
 }
 
 func newKey(t testing.TB) ed25519.PrivateKey {
@@ -87,12 +101,13 @@ func TestLog_ConcurrentWritersGetEveryIndexOnce(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "sayso.db")
 			key := newKey(t)
+			kekPath := filepath.Join(t.TempDir(), "kek.json") // instances share keys as they share the store
 			var logs []*ledger.Log
 			var stores []consent.Store
 			for range tt.instances {
 				s := openStore(t, path)
 				stores = append(stores, s)
-				logs = append(logs, startLog(t, s, key, ledger.Config{MaxBatch: 16}))
+				logs = append(logs, startLog(t, s, key, ledger.Config{MaxBatch: 16}, kekPath))
 			}
 			const writers, each = 16, 40
 			var mu sync.Mutex
@@ -256,7 +271,7 @@ func TestCheckpoint_ParseRejectsMalformed(t *testing.T) {
 
 func TestLog_RecordAfterStopFails(t *testing.T) {
 	store := openStore(t, filepath.Join(t.TempDir(), "sayso.db"))
-	l, err := ledger.New(nil, store, newKey(t), ledger.Config{Origin: origin})
+	l, err := ledger.New(nil, store, sealerFor(t, store, ""), newKey(t), ledger.Config{Origin: origin})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -153,7 +153,7 @@ func checkCheckpoint(ctx context.Context, store consent.LogStore, r tlog.HashRea
 // lookupMismatch checks that the look-up copy of an entry's fields says what
 // its committed bytes say, so a changed column cannot hide.
 func lookupMismatch(e consent.LogEntry) string {
-	d, err := consent.DecodeDisclosure(e.Data)
+	d, _, err := consent.DisclosureHeader(e.Data)
 	if err != nil {
 		return "cannot be read: " + err.Error()
 	}

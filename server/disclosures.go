@@ -80,13 +80,10 @@ type entryJSON struct {
 	HolderClient   string    `json:"holderClient,omitempty"`
 }
 
-func entryOut(e consent.LogEntry) (entryJSON, error) {
-	d, err := consent.DecodeDisclosure(e.Data)
-	if err != nil {
-		return entryJSON{}, err
-	}
+func entryOut(e consent.Logged) entryJSON {
+	d := e.Disclosure
 	return entryJSON{e.Index, d.At, d.ActorID, d.ActorName, string(d.ActorRole), d.OrganisationID, d.YoungPersonID, d.Category, d.Purpose,
-		string(d.LawfulBasis), d.GrantID, string(d.Channel), string(d.Outcome), string(d.Reason), d.HolderClient}, nil
+		string(d.LawfulBasis), d.GrantID, string(d.Channel), string(d.Outcome), string(d.Reason), d.HolderClient}
 }
 
 func (e entryJSON) csvRow() []string {
@@ -145,11 +142,7 @@ func (s *Server) handleOrgDisclosures(c echo.Context) error {
 		}
 		out := []entryJSON{}
 		for _, e := range entries {
-			j, err := entryOut(e)
-			if err != nil {
-				return err
-			}
-			out = append(out, j)
+			out = append(out, entryOut(e))
 		}
 		body := map[string]any{"disclosures": out}
 		if len(entries) > 0 && len(entries) == int(max(1, min(limit, 1000))) {
@@ -182,10 +175,7 @@ func (s *Server) handleOrgDisclosures(c echo.Context) error {
 	page := first
 	for len(page) > 0 {
 		for _, e := range page {
-			j, err := entryOut(e)
-			if err != nil {
-				return err
-			}
+			j := entryOut(e)
 			if format == "csv" {
 				if err := cw.Write(j.csvRow()); err != nil {
 					return err

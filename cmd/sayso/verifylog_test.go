@@ -93,7 +93,7 @@ func TestVerifyLog_Tampering(t *testing.T) {
 		wantIndex int
 	}{
 		{"Intact", nil, 0, -1},
-		{"OneByteChanged", []string{`UPDATE log_entries SET data = CAST(replace(CAST(data AS TEXT), '"g-17"', '"g-71"') AS BLOB) WHERE idx = 17`}, 1, 17},
+		{"OneByteChanged", []string{`UPDATE log_entries SET data = CAST(replace(CAST(data AS TEXT), 'Sam Patel', 'Sam Potel') AS BLOB) WHERE idx = 17`}, 1, 17},
 		{"EntryDeleted", []string{`DELETE FROM log_entries WHERE idx = 23`}, 1, 23},
 		{"TwoSwapped", []string{
 			`UPDATE log_entries SET idx = -1 WHERE idx = 5`,

@@ -29,6 +29,7 @@ func Run(t *testing.T, newStore func(t *testing.T) consent.Store) {
 		{"UseOnce", testUseOnce},
 		{"Times", testTimes},
 		{"Ping", testPing},
+		{"Log", testLog}, {"Keys", testKeys},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, newStore) })

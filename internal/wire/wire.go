@@ -31,20 +31,37 @@ type Options struct {
 	SessionIdle     time.Duration
 	SessionAbsolute time.Duration
 	DecideAge       int
+	// KMSURI names a KMS key that encrypts the KEK keyset file; empty keeps
+	// the keyset as a 0600 cleartext file (development and small charities).
+	KMSURI string
 	// Holders maps holder systems' client ids to their organisations.
 	Holders map[string]string
 	Now     func() time.Time // nil: time.Now
+	// WrapStore, if not nil, wraps the store right after it is opened,
+	// before anything else sees it. It is for fault-injection tests; leave
+	// it nil otherwise.
+	WrapStore func(consent.Store) consent.Store
 }
 
 // policyCacheSize bounds how many young people's policies one instance keeps
 // parsed: enough for every young person active in a busy hour.
 const policyCacheSize = 20000
 
+// Unwrapped data-encryption keys are kept briefly, so an erasure made on
+// another instance takes hold within the TTL.
+const (
+	dekCacheSize = 20000
+	dekCacheTTL  = time.Minute
+)
+
 // Sayso is one built instance.
 type Sayso struct {
 	Server  *server.Server
-	Store   consent.Store
+	Store   consent.Store // sealing wrapper over Raw
+	Raw     consent.Store // what is on disk
 	Keys    *keys.Keyring
+	KEK     *keys.KEK
+	Vault   *keys.Vault
 	Service *consent.Service
 	Log     *ledger.Log
 	stop    context.CancelFunc
@@ -71,18 +88,30 @@ func Build(ctx context.Context, logger *slog.Logger, opts Options) (*Sayso, erro
 	if now == nil {
 		now = time.Now
 	}
-	store, err := sqlite.Open(ctx, logger, filepath.Join(opts.DataDir, "sayso.db"))
+	opened, err := sqlite.Open(ctx, logger, filepath.Join(opts.DataDir, "sayso.db"))
 	if err != nil {
 		return nil, err
 	}
+	var raw consent.Store = opened
+	if opts.WrapStore != nil {
+		raw = opts.WrapStore(raw)
+	}
 	fail := func(err error) (*Sayso, error) {
-		store.Close()
+		raw.Close()
 		return nil, err
 	}
 	keyring, err := keys.Open(filepath.Join(opts.DataDir, "keys"))
 	if err != nil {
 		return fail(err)
 	}
+	kek, err := keys.OpenKEK(filepath.Join(opts.DataDir, "keys", "kek.json"), opts.KMSURI)
+	if err != nil {
+		return fail(err)
+	}
+	vault := keys.NewVault(kek, raw, dekCacheSize, dekCacheTTL, now)
+	// Everything above the store sees plain content; the file holds only
+	// what each young person's key sealed.
+	store := keys.NewSealedStore(raw, vault)
 	rules := consent.DefaultRules()
 	if opts.DecideAge > 0 {
 		rules.DecideAge = opts.DecideAge
@@ -100,11 +129,11 @@ func Build(ctx context.Context, logger *slog.Logger, opts Options) (*Sayso, erro
 	if err != nil {
 		return fail(err)
 	}
-	log, err := ledger.New(logger, store, keyring.Signing, ledger.Config{Origin: origin, MaxBatch: 256, CheckpointEvery: time.Minute})
+	log, err := ledger.New(logger, store, vault, keyring.Signing, ledger.Config{Origin: origin, MaxBatch: 256, CheckpointEvery: time.Minute})
 	if err != nil {
 		return fail(err)
 	}
-	svc := consent.NewService(store, enforcer, log, receipts, catalogue, rules, now)
+	svc := consent.NewService(store, enforcer, log, vault, receipts, catalogue, rules, now)
 	holders := opts.Holders
 
 	oidcCfg := opts.OIDC
@@ -130,7 +159,7 @@ func Build(ctx context.Context, logger *slog.Logger, opts Options) (*Sayso, erro
 	}
 	runCtx, stop := context.WithCancel(context.Background())
 	log.Run(runCtx)
-	return &Sayso{Server: srv, Store: store, Keys: keyring, Service: svc, Log: log, stop: stop}, nil
+	return &Sayso{Server: srv, Store: store, Raw: raw, Keys: keyring, KEK: kek, Vault: vault, Service: svc, Log: log, stop: stop}, nil
 }
 
 // devProvider starts the built-in identity provider with the demo people and
