@@ -100,7 +100,8 @@ func Seed(ctx context.Context, store consent.Store, now time.Time) error {
 		steps = append(steps, func() error { return store.CreateHolding(ctx, h) })
 	}
 	for i, step := range steps {
-		if err := step(); err != nil && !errors.Is(err, consent.ErrConflict) {
+		// Already there, or belongs to someone who has been erased.
+		if err := step(); err != nil && !errors.Is(err, consent.ErrConflict) && !errors.Is(err, consent.ErrErased) {
 			return fmt.Errorf("demo data step %d: %w", i, err)
 		}
 	}

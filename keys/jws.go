@@ -1,7 +1,6 @@
 package keys
 
 import (
-	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 
@@ -46,8 +45,11 @@ func (s *ReceiptSigner) SignReceipt(r consent.Receipt) (string, error) {
 }
 
 // JWKS is the public half of every key that signs what Sayso hands out.
+// Retired keys stay in it, so receipts signed before a rotation still verify.
 func (k *Keyring) JWKS() jose.JSONWebKeySet {
-	return jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{
-		Key: k.Signing.Public().(ed25519.PublicKey), KeyID: k.SigningKeyID(), Algorithm: string(jose.EdDSA), Use: "sig",
-	}}}
+	var set jose.JSONWebKeySet
+	for _, pub := range k.SigningPublicKeys() {
+		set.Keys = append(set.Keys, jose.JSONWebKey{Key: pub, KeyID: keyID(pub), Algorithm: string(jose.EdDSA), Use: "sig"})
+	}
+	return set
 }

@@ -24,6 +24,9 @@ type Keyring struct {
 	dir     string
 	Cookie  [32]byte           // seals short-lived browser state (AES-256-GCM)
 	Signing ed25519.PrivateKey // receipts and checkpoints
+	// Retired signing keys' public halves: still published, so what they
+	// signed still verifies.
+	Retired []ed25519.PublicKey
 }
 
 // Open loads the keys under dir, creating any that are missing.
@@ -57,13 +60,52 @@ func Open(dir string) (*Keyring, error) {
 		return nil, fmt.Errorf("keys: %s holds %d bytes, want %d", filepath.Join(dir, "signing.ed25519"), len(seed), ed25519.SeedSize)
 	}
 	k.Signing = ed25519.NewKeyFromSeed(seed)
+	retired, err := filepath.Glob(filepath.Join(dir, "signing-retired-*.ed25519"))
+	if err != nil {
+		return nil, err
+	}
+	for _, path := range retired {
+		seed, err := loadOrCreate(path, nil)
+		if err != nil {
+			return nil, err
+		}
+		if len(seed) != ed25519.SeedSize {
+			return nil, fmt.Errorf("keys: %s is not an Ed25519 key", path)
+		}
+		k.Retired = append(k.Retired, ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey))
+	}
 	return k, nil
+}
+
+// RotateSigning retires the current signing key (keeping its file, so its
+// public key stays published) and makes a new one. Restart Sayso after it.
+func (k *Keyring) RotateSigning() error {
+	cur := filepath.Join(k.dir, "signing.ed25519")
+	old := filepath.Join(k.dir, "signing-retired-"+keyID(k.Signing.Public().(ed25519.PublicKey))+".ed25519")
+	if err := os.Rename(cur, old); err != nil {
+		return fmt.Errorf("keys: retire signing key: %w", err)
+	}
+	fresh, err := Open(k.dir)
+	if err != nil {
+		return err
+	}
+	*k = *fresh
+	return nil
+}
+
+// SigningPublicKeys lists the current key first, then the retired ones.
+func (k *Keyring) SigningPublicKeys() []ed25519.PublicKey {
+	return append([]ed25519.PublicKey{k.Signing.Public().(ed25519.PublicKey)}, k.Retired...)
 }
 
 // SigningKeyID names the signing key in JWKS and JWS headers: the base64url
 // SHA-256 of its public key, so it is stable and changes with the key.
 func (k *Keyring) SigningKeyID() string {
-	sum := sha256.Sum256(k.Signing.Public().(ed25519.PublicKey))
+	return keyID(k.Signing.Public().(ed25519.PublicKey))
+}
+
+func keyID(pub ed25519.PublicKey) string {
+	sum := sha256.Sum256(pub)
 	return base64.RawURLEncoding.EncodeToString(sum[:12])
 }
 
@@ -100,7 +142,7 @@ func loadOrCreate(path string, make func() ([]byte, error)) ([]byte, error) {
 			return nil, fmt.Errorf("keys: %s is not a PEM file", path)
 		}
 		return block.Bytes, nil
-	case errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, fs.ErrNotExist) && make != nil:
 		b, err := make()
 		if err != nil {
 			return nil, fmt.Errorf("keys: generate %s: %w", path, err)

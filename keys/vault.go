@@ -77,12 +77,23 @@ func (v *Vault) Open(ctx context.Context, ypID, record string, sealed []byte) ([
 	return plain, nil
 }
 
-// Erase deletes ypID's DEK. What was sealed under it cannot be opened again
-// from this store; copies of the store made earlier stay openable only
-// until the KEK that wrapped the key is retired (see Shred).
+// Erase replaces ypID's DEK with a tombstone: what was sealed under it
+// cannot be opened again from this store, and nothing new can be sealed for
+// them. Copies of the store made earlier stay openable only until the KEK
+// that wrapped the key is retired (see Shred).
 func (v *Vault) Erase(ctx context.Context, ypID string) error {
-	if err := v.store.DeleteKey(ctx, ypID); err != nil {
-		return err
+	for attempt := 0; ; attempt++ {
+		if err := v.store.DeleteKey(ctx, ypID); err != nil {
+			return err
+		}
+		err := v.store.PutKey(ctx, consent.WrappedKey{YoungPersonID: ypID, Wrapped: []byte{}, CreatedAt: consent.Millis(v.now())})
+		if err == nil {
+			break
+		}
+		// A key made in between: delete that too.
+		if !errors.Is(err, consent.ErrConflict) || attempt > 10 {
+			return err
+		}
 	}
 	v.mu.Lock()
 	if el, ok := v.cache[ypID]; ok {
@@ -117,6 +128,9 @@ func (v *Vault) dek(ctx context.Context, ypID string, create bool) (tink.AEAD, e
 	}
 	if err != nil {
 		return nil, err
+	}
+	if len(wk.Wrapped) == 0 {
+		return nil, consent.ErrErased // a tombstone
 	}
 	a, err := v.unwrap(wk)
 	if err != nil {
@@ -200,6 +214,9 @@ func (v *Vault) Rewrap(ctx context.Context, progress func(done int)) (int, error
 		}
 		for _, wk := range batch {
 			after = wk.YoungPersonID
+			if len(wk.Wrapped) == 0 {
+				continue // an erased young person's tombstone
+			}
 			h, err := v.unwrapHandle(wk)
 			if err != nil {
 				return done, err
@@ -220,6 +237,24 @@ func (v *Vault) Rewrap(ctx context.Context, progress func(done int)) (int, error
 	}
 }
 
+// Unfinished reports whether some key is still wrapped by a KEK key other
+// than the primary: a rotation to resume.
+func (v *Vault) Unfinished(ctx context.Context) (bool, error) {
+	after := ""
+	for {
+		batch, err := v.store.KeysNotWrappedBy(ctx, v.kek.PrimaryID(), after, 500)
+		if err != nil || len(batch) == 0 {
+			return false, err
+		}
+		for _, wk := range batch {
+			if len(wk.Wrapped) > 0 {
+				return true, nil
+			}
+			after = wk.YoungPersonID
+		}
+	}
+}
+
 // Shred makes erasures reach old copies of the store: it rotates the KEK,
 // rewraps every remaining DEK under the new key and then retires the old
 // keys, so a wrapped DEK in a backup taken earlier can no longer be opened.
@@ -231,10 +266,10 @@ func (v *Vault) Shred(ctx context.Context, progress func(done int)) error {
 		return err
 	}
 	// A key added by another instance during the pass is caught here.
-	if left, err := v.store.KeysNotWrappedBy(ctx, v.kek.PrimaryID(), "", 1); err != nil {
+	if n, err := v.Rewrap(ctx, nil); err != nil {
 		return err
-	} else if len(left) > 0 {
-		return fmt.Errorf("keys: keys are still wrapped by old KEK keys; run the rotation again before retiring")
+	} else if n > 0 {
+		return fmt.Errorf("keys: %d keys were added during the rotation; run it again before retiring", n)
 	}
 	_, err := v.kek.Retire()
 	return err

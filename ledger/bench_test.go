@@ -112,7 +112,7 @@ func BenchmarkProve(b *testing.B) {
 		b.Fatal(err)
 	}
 	vkey, _ := ledger.VerifierKey(origin, key.Public().(ed25519.PublicKey))
-	cp, err := ledger.OpenCheckpoint(signed, vkey, origin)
+	cp, err := ledger.OpenCheckpoint(signed, []string{vkey}, origin)
 	if err != nil {
 		b.Fatal(err)
 	}

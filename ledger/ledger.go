@@ -32,6 +32,8 @@ type Config struct {
 	// CheckpointEvery is how often a new checkpoint is signed while entries
 	// arrive.
 	CheckpointEvery time.Duration
+	// Retired are earlier signing keys, whose checkpoints still verify.
+	Retired []ed25519.PublicKey
 }
 
 // Log is one instance's handle on the disclosure log.
@@ -42,6 +44,7 @@ type Log struct {
 	cfg    Config
 	signer *noteSigner
 	vkey   string
+	vkeys  []string // current first, then retired
 
 	reqs chan *appendReq
 	done chan struct{}
@@ -75,12 +78,19 @@ func New(logger *slog.Logger, store consent.LogStore, sealer consent.Sealer, key
 	if err != nil {
 		return nil, err
 	}
-	return &Log{logger: logger, store: store, sealer: sealer, cfg: cfg, signer: signer, vkey: vkey,
+	retired, err := VerifierKeys(cfg.Origin, cfg.Retired)
+	if err != nil {
+		return nil, err
+	}
+	return &Log{logger: logger, store: store, sealer: sealer, cfg: cfg, signer: signer, vkey: vkey, vkeys: append([]string{vkey}, retired...),
 		reqs: make(chan *appendReq, 4*cfg.MaxBatch), done: make(chan struct{})}, nil
 }
 
 // VerifierKey is the note verifier key (name+hash+base64) for checkpoints.
 func (l *Log) VerifierKey() string { return l.vkey }
+
+// VerifierKeys are the current verifier key and those of retired keys.
+func (l *Log) VerifierKeys() []string { return l.vkeys }
 
 // Origin is the log's name in its checkpoints.
 func (l *Log) Origin() string { return l.cfg.Origin }

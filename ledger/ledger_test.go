@@ -82,7 +82,7 @@ func verify(t *testing.T, store consent.LogStore, key ed25519.PrivateKey) ledger
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := ledger.Verify(context.Background(), store, vkey, origin, nil)
+	rep, err := ledger.Verify(context.Background(), store, []string{vkey}, origin, nil)
 	if err != nil {
 		t.Fatalf("Verify() error = %v", err)
 	}

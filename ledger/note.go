@@ -77,14 +77,19 @@ func ParseCheckpoint(text string) (Checkpoint, error) {
 	return c, nil
 }
 
-// OpenCheckpoint checks a signed checkpoint against the verifier key and
-// the expected origin, and returns its body.
-func OpenCheckpoint(signed []byte, vkey, origin string) (Checkpoint, error) {
-	v, err := note.NewVerifier(vkey)
-	if err != nil {
-		return Checkpoint{}, err
+// OpenCheckpoint checks a signed checkpoint against the verifier keys (the
+// current one and any retired ones) and the expected origin, and returns its
+// body.
+func OpenCheckpoint(signed []byte, vkeys []string, origin string) (Checkpoint, error) {
+	var vs []note.Verifier
+	for _, vkey := range vkeys {
+		v, err := note.NewVerifier(vkey)
+		if err != nil {
+			return Checkpoint{}, err
+		}
+		vs = append(vs, v)
 	}
-	n, err := note.Open(signed, note.VerifierList(v))
+	n, err := note.Open(signed, note.VerifierList(vs...))
 	if err != nil {
 		return Checkpoint{}, fmt.Errorf("ledger: checkpoint signature: %w", err)
 	}
@@ -105,4 +110,17 @@ var emptyRoot = tlog.Hash{0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 
 // named origin signed by pub.
 func VerifierKey(origin string, pub ed25519.PublicKey) (string, error) {
 	return note.NewEd25519VerifierKey(origin, pub)
+}
+
+// VerifierKeys returns the verifier keys for several public keys.
+func VerifierKeys(origin string, pubs []ed25519.PublicKey) ([]string, error) {
+	var out []string
+	for _, pub := range pubs {
+		v, err := VerifierKey(origin, pub)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }

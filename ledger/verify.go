@@ -30,7 +30,7 @@ const chunk = 2048
 // Verify recomputes the tree from the stored entries and checks it against
 // the stored tree hashes and every stored checkpoint (signature, origin and
 // root). progress, if not nil, is told how far it has got.
-func Verify(ctx context.Context, store consent.LogStore, vkey, origin string, progress func(done, total int64)) (Report, error) {
+func Verify(ctx context.Context, store consent.LogStore, vkeys []string, origin string, progress func(done, total int64)) (Report, error) {
 	rep := Report{FirstBad: -1}
 	bad := func(i int64, format string, args ...any) (Report, error) {
 		rep.FirstBad, rep.Problem = i, fmt.Sprintf(format, args...)
@@ -98,7 +98,7 @@ func Verify(ctx context.Context, store consent.LogStore, vkey, origin string, pr
 			}
 			next++
 			for cp < len(sizes) && sizes[cp] == next {
-				if msg, err := checkCheckpoint(ctx, store, r, sizes[cp], vkey, origin); err != nil {
+				if msg, err := checkCheckpoint(ctx, store, r, sizes[cp], vkeys, origin); err != nil {
 					return rep, err
 				} else if msg != "" {
 					return bad(max(0, next-1), "%s", msg)
@@ -117,7 +117,7 @@ func Verify(ctx context.Context, store consent.LogStore, vkey, origin string, pr
 		return bad(next, "entry %d is missing", next)
 	}
 	for ; cp < len(sizes); cp++ { // a checkpoint of the empty tree
-		if msg, err := checkCheckpoint(ctx, store, r, sizes[cp], vkey, origin); err != nil {
+		if msg, err := checkCheckpoint(ctx, store, r, sizes[cp], vkeys, origin); err != nil {
 			return rep, err
 		} else if msg != "" {
 			return bad(0, "%s", msg)
@@ -126,12 +126,12 @@ func Verify(ctx context.Context, store consent.LogStore, vkey, origin string, pr
 	return rep, nil
 }
 
-func checkCheckpoint(ctx context.Context, store consent.LogStore, r tlog.HashReader, size int64, vkey, origin string) (string, error) {
+func checkCheckpoint(ctx context.Context, store consent.LogStore, r tlog.HashReader, size int64, vkeys []string, origin string) (string, error) {
 	signed, err := store.Checkpoint(ctx, size)
 	if err != nil {
 		return "", err
 	}
-	c, err := OpenCheckpoint(signed, vkey, origin)
+	c, err := OpenCheckpoint(signed, vkeys, origin)
 	if err != nil {
 		return fmt.Sprintf("checkpoint at size %d does not verify: %v", size, err), nil
 	}

@@ -83,6 +83,7 @@ var authzTable = []authzRoute{
 	{route: "POST /v1/decisions", want: "R R R R R R R R A", body: authzDecisionBody},
 	{route: "GET /v1/log/checkpoint", want: "A A A A A A A A A"},
 	{route: "GET /v1/log/key", want: "A A A A A A A A A"},
+	{route: "GET /v1/log/keys", want: "A A A A A A A A A"},
 	{route: "GET /v1/log/entries/:index/proof", want: "A A A A A A A A A"},
 	{route: "GET /v1/me", want: "A A A A A A A R R"},
 	{route: "GET /v1/young-people/:ypId/holdings", want: "A R R R R R R R R | A A"},

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -208,6 +209,12 @@ func (s *Server) handleCheckpoint(c echo.Context) error {
 
 func (s *Server) handleLogKey(c echo.Context) error {
 	return c.String(http.StatusOK, s.log.VerifierKey()+"\n")
+}
+
+// handleLogKeys lists every verifier key, current first, one per line, so
+// checkpoints signed before a key rotation still verify.
+func (s *Server) handleLogKeys(c echo.Context) error {
+	return c.String(http.StatusOK, strings.Join(s.log.VerifierKeys(), "\n")+"\n")
 }
 
 func (s *Server) handleProof(c echo.Context) error {

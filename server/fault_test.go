@@ -295,7 +295,7 @@ func TestFaults_LogAppendFailsClosed(t *testing.T) {
 			if err != nil {
 				t.Fatalf("VerifierKey() = %v, want nil", err)
 			}
-			rep, err := ledger.Verify(ctx, env.faults.Store, vkey, storedOrigin, nil)
+			rep, err := ledger.Verify(ctx, env.faults.Store, []string{vkey}, storedOrigin, nil)
 			if err != nil || !rep.OK() || rep.Entries != sizeBefore+1 || rep.Checkpoints == 0 {
 				t.Errorf("Verify() = %+v, %v; want OK with %d entries and a checkpoint", rep, err, sizeBefore+1)
 			}

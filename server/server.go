@@ -107,6 +107,7 @@ func (s *Server) routes(mounts []Mount) {
 	e.POST("/v1/decisions", s.handleDecision, s.holderAuth)
 	e.GET("/v1/log/checkpoint", s.handleCheckpoint)
 	e.GET("/v1/log/key", s.handleLogKey)
+	e.GET("/v1/log/keys", s.handleLogKeys)
 	e.GET("/v1/log/entries/:index/proof", s.handleProof)
 
 	v1 := e.Group("/v1", requireSignIn)

@@ -23,6 +23,7 @@ const usage = `Usage: sayso <command> [flags]
 Commands:
   serve       run Sayso (sayso serve --help lists every setting)
   verify-log  check that the disclosure log is intact (--data-dir D)
+  keys        rotate keys, erase a young person (sayso keys for more)
 `
 
 // run is main without the process: it returns the exit code.
@@ -34,6 +35,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch args[0] {
 	case "serve":
 		return serveCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "keys":
+		return keysCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "verify-log":
 		return verifyLogCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"flag"
 	"fmt"
@@ -65,7 +64,7 @@ func verifyLogCommand(ctx context.Context, args []string, getenv func(string) st
 		fmt.Fprintf(stderr, "sayso verify-log: the log's origin is not recorded under %s/keys\n", *dataDir)
 		return 2
 	}
-	vkey, err := ledger.VerifierKey(origin, keyring.Signing.Public().(ed25519.PublicKey))
+	vkeys, err := ledger.VerifierKeys(origin, keyring.SigningPublicKeys())
 	if err != nil {
 		fmt.Fprintf(stderr, "sayso verify-log: %v\n", err)
 		return 2
@@ -81,7 +80,7 @@ func verifyLogCommand(ctx context.Context, args []string, getenv func(string) st
 		}
 		_ = bar.Set64(done)
 	}
-	rep, err := ledger.Verify(ctx, store, vkey, origin, progress)
+	rep, err := ledger.Verify(ctx, store, vkeys, origin, progress)
 	if bar != nil {
 		_ = bar.Finish()
 	}

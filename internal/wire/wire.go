@@ -129,7 +129,7 @@ func Build(ctx context.Context, logger *slog.Logger, opts Options) (*Sayso, erro
 	if err != nil {
 		return fail(err)
 	}
-	log, err := ledger.New(logger, store, vault, keyring.Signing, ledger.Config{Origin: origin, MaxBatch: 256, CheckpointEvery: time.Minute})
+	log, err := ledger.New(logger, store, vault, keyring.Signing, ledger.Config{Origin: origin, MaxBatch: 256, CheckpointEvery: time.Minute, Retired: keyring.Retired})
 	if err != nil {
 		return fail(err)
 	}
