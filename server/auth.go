@@ -183,6 +183,18 @@ func (s *Server) finishSignIn(c echo.Context) (consent.Person, string, error) {
 	if err != nil {
 		return refuse(http.StatusBadRequest, "id token rejected: %v", err)
 	}
+	// go-oidc leaves azp to us: a token issued to another client, or to
+	// several audiences without naming us as the party it was issued to, is
+	// not ours to accept.
+	var extra struct {
+		AZP string `json:"azp"`
+	}
+	if err := idt.Claims(&extra); err != nil {
+		return refuse(http.StatusBadRequest, "id token claims unreadable")
+	}
+	if (extra.AZP != "" && extra.AZP != s.rp.cfg.ClientID) || (len(idt.Audience) > 1 && extra.AZP == "") {
+		return refuse(http.StatusBadRequest, "id token was issued to another party")
+	}
 	// go-oidc leaves the nonce to us.
 	if idt.Nonce == "" || idt.Nonce != st.Nonce {
 		return refuse(http.StatusBadRequest, "nonce missing or does not match")

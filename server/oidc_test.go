@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -125,10 +126,25 @@ func (f *fakeIssuer) idToken(t *testing.T) string {
 		claims["sub"] = "stranger"
 	case "replay":
 		claims["nonce"] = "nonce-from-an-earlier-sign-in"
+	case "azp-other-client":
+		claims["aud"], claims["azp"] = []string{f.clientID, "other-client"}, "other-client"
+	case "several-audiences-no-azp":
+		claims["aud"] = []string{f.clientID, "other-client"}
 	}
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: key}, (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", kid))
+	sk := jose.SigningKey{Algorithm: jose.RS256, Key: key}
+	if mode == "hs256" {
+		// Signed with the public key's bytes as an HMAC secret: the classic
+		// algorithm-confusion forgery.
+		sk = jose.SigningKey{Algorithm: jose.HS256, Key: f.key.PublicKey.N.Bytes()}
+	}
+	signer, err := jose.NewSigner(sk, (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", kid))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if mode == "alg-none" {
+		header := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`))
+		body, _ := json.Marshal(claims)
+		return header + "." + base64.RawURLEncoding.EncodeToString(body) + "."
 	}
 	raw, err := jwt.Signed(signer).Claims(claims).Serialize()
 	if err != nil {
@@ -196,6 +212,10 @@ func TestSignIn_Rejections(t *testing.T) {
 		{"missing-nonce", http.StatusBadRequest, "Signing in didn"},
 		{"replay", http.StatusBadRequest, "Signing in didn"},
 		{"stranger", http.StatusForbidden, "We don"},
+		{"alg-none", http.StatusBadRequest, "Signing in didn"},
+		{"hs256", http.StatusBadRequest, "Signing in didn"},
+		{"azp-other-client", http.StatusBadRequest, "Signing in didn"},
+		{"several-audiences-no-azp", http.StatusBadRequest, "Signing in didn"},
 	}
 	for _, tt := range tokenCases {
 		t.Run("Token/"+tt.mode, func(t *testing.T) {

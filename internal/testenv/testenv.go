@@ -75,8 +75,12 @@ func New(t testing.TB, options ...func(*wire.Options)) *Env {
 	return &Env{URL: url, DataDir: opts.DataDir, App: app, Clock: clock}
 }
 
-// Logger is a JSON logger that writes into the test's log.
+// Logger is a JSON logger that writes into the test's log. A fuzz target
+// may not log through its *testing.F, so fuzzing discards the log.
 func Logger(t testing.TB) *slog.Logger {
+	if _, fuzzing := t.(*testing.F); fuzzing {
+		return slog.New(slog.DiscardHandler)
+	}
 	return slog.New(slog.NewJSONHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
