@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	_ "time/tzdata" // dates are told in UK time on any machine
 )
 
 // LogTimeout is how long a disclosure waits for its log entry to be durable
