@@ -79,6 +79,9 @@ type Store interface {
 	LogStore
 	// Young people's wrapped data-encryption keys.
 	KeyStore
+	// Concerns raised about log entries, and look-ups across records.
+	ConcernStore
+	DirectoryStore
 
 	// UseOnce records that a one-time value (a nonce, a token id) was used,
 	// keeping it until expires; ErrConflict if it was used before.

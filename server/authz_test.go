@@ -109,6 +109,9 @@ var authzSkip = []struct {
 	{"the development identity provider's own mount", func(r *echo.Route) bool {
 		return r.Path == "/dev-idp" || strings.HasPrefix(r.Path, "/dev-idp/")
 	}},
+	{"pages (named page:...), whose own matrix is TestPages_Authz in pages_authz_test.go", func(r *echo.Route) bool {
+		return strings.HasPrefix(r.Name, "page:")
+	}},
 	{"Echo's not-found catch-alls, registered so group middleware runs", func(r *echo.Route) bool {
 		return r.Method == echo.RouteNotFound
 	}},

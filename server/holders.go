@@ -30,7 +30,10 @@ func (s *Server) holderAuth(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		// The audience of a client-credentials token is the client itself,
 		// so the client id is checked against the operator's list instead.
-		tok, err := p.VerifierContext(oidc.ClientContext(ctx, s.rp.http), &oidc.Config{SkipClientIDCheck: true}).Verify(ctx, raw)
+		// Verifier, not VerifierContext: it shares the provider's cached key
+		// set (fetched again only for a key id it has not seen), where
+		// VerifierContext fetched the JWKS on every decision.
+		tok, err := p.Verifier(&oidc.Config{SkipClientIDCheck: true}).Verify(ctx, raw)
 		if err != nil {
 			return unauthorised("The access token is not valid.")
 		}

@@ -104,7 +104,10 @@ func sameOrigin(public *url.URL) echo.MiddlewareFunc {
 			if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
 				return echo.NewHTTPError(http.StatusForbidden, "cross-site request refused")
 			}
-			if o := r.Header.Get("Origin"); o != "" && o != origin {
+			// Under Referrer-Policy: no-referrer a browser sends "Origin: null"
+			// with its own form posts; Sec-Fetch-Site, which no page can set,
+			// still says where they came from.
+			if o := r.Header.Get("Origin"); o != "" && o != origin && !(o == "null" && r.Header.Get("Sec-Fetch-Site") == "same-origin") {
 				return echo.NewHTTPError(http.StatusForbidden, "cross-site request refused")
 			}
 			return next(c)

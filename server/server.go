@@ -127,6 +127,51 @@ func (s *Server) routes(mounts []Mount) {
 	yp.GET("/disclosures", s.handleFeed)
 	v1.GET("/organisations/:orgId/disclosures", s.handleOrgDisclosures)
 
+	// ---- Pages (issue 6): HTML for people, in pages*.go. Each route is
+	// named "page:..."; every one needs a signed-in person, every POST an
+	// anti-forgery token, and TestPages_Authz holds their authorisation
+	// matrix. "/" above is the pages' home once someone is signed in.
+	pg := s.pageRouter()
+	// A young person's own pages, and a family member's for a child.
+	pg.GET("/yp/:ypId", s.pageYPHome)
+	pg.GET("/yp/:ypId/holders", s.pageYPHolders)
+	pg.GET("/yp/:ypId/sharing", s.pageYPSharing)
+	pg.GET("/yp/:ypId/sharing/:grantId/stop", s.pageYPStop)
+	pg.POST("/yp/:ypId/sharing/:grantId/stop", s.pageYPStopPost)
+	pg.GET("/yp/:ypId/sharing/:grantId/end", s.pageYPEndDate)
+	pg.POST("/yp/:ypId/sharing/:grantId/end", s.pageYPEndDatePost)
+	pg.GET("/yp/:ypId/share", s.pageYPShareStart)
+	pg.GET("/yp/:ypId/share/check", s.pageYPShareCheck)
+	pg.POST("/yp/:ypId/share/check", s.pageYPShareCheckPost)
+	pg.GET("/yp/:ypId/share/:step", s.pageYPShareStep)
+	pg.POST("/yp/:ypId/share/:step", s.pageYPShareStepPost)
+	pg.GET("/yp/:ypId/shared/:grantId", s.pageYPShared)
+	pg.GET("/yp/:ypId/requests", s.pageYPRequests)
+	pg.GET("/yp/:ypId/requests/:requestId", s.pageYPRequest)
+	pg.POST("/yp/:ypId/requests/:requestId", s.pageYPRequestPost)
+	pg.GET("/yp/:ypId/requests/:requestId/check", s.pageYPRequestCheck)
+	pg.POST("/yp/:ypId/requests/:requestId/check", s.pageYPRequestCheckPost)
+	pg.GET("/yp/:ypId/requests/:requestId/answered", s.pageYPRequestAnswered)
+	pg.GET("/yp/:ypId/looked", s.pageYPLooked)
+	pg.GET("/yp/:ypId/looked/:index/concern", s.pageYPConcern)
+	pg.POST("/yp/:ypId/looked/:index/concern", s.pageYPConcernPost)
+	pg.GET("/yp/:ypId/family", s.pageYPFamily)
+	// A professional's pages.
+	pg.GET("/work", s.pageWorkHome)
+	pg.GET("/work/requests", s.pageWorkRequests)
+	pg.GET("/work/yp/:ypId", s.pageWorkYP)
+	pg.GET("/work/yp/:ypId/ask", s.pageWorkAsk)
+	pg.POST("/work/yp/:ypId/ask", s.pageWorkAskPost)
+	pg.GET("/work/yp/:ypId/read", s.pageWorkRead)
+	pg.POST("/work/yp/:ypId/read", s.pageWorkReadPost)
+	// A DPO's pages for their organisation.
+	pg.GET("/dpo/:orgId/disclosures", s.pageDPODisclosures)
+	pg.GET("/dpo/:orgId/concerns", s.pageDPOConcerns)
+	pg.POST("/dpo/:orgId/concerns/:concernId/answer", s.pageDPOAnswer)
+	pg.GET("/dpo/:orgId/log", s.pageDPOLog)
+	pg.POST("/dpo/:orgId/log/verify", s.pageDPOVerify)
+	// ---- end of pages
+
 	for _, m := range mounts {
 		h := echo.WrapHandler(m.Handler)
 		e.Any(m.Prefix+"/*", h)
@@ -175,6 +220,9 @@ func (s *Server) page(c echo.Context, title string, data any) frontend.Page {
 }
 
 func (s *Server) handleHome(c echo.Context) error {
+	if personID(c) != "" {
+		return s.pageHome(c) // pages.go
+	}
 	return s.pages.Render(c, http.StatusOK, "home", s.page(c, "Home", nil))
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,6 +11,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"sayso/consent"
+	"sayso/internal/wire"
+	"sayso/keys"
+	"sayso/store/mongo"
 )
 
 // serveConfig is every setting of `sayso serve`. Each has a flag and a
@@ -17,6 +23,9 @@ import (
 type serveConfig struct {
 	Addr             string
 	DataDir          string
+	Store            string // "" for the embedded store, else a MongoDB URI
+	StoreDatabase    string
+	KMSURI           string
 	Dev              bool
 	PublicURL        string
 	OIDCIssuer       string
@@ -27,6 +36,7 @@ type serveConfig struct {
 	SessionMax       time.Duration
 	DecideAge        int
 	LogLevel         string
+	Pprof            string // loopback address for net/http/pprof; "" for none
 }
 
 type setting struct {
@@ -59,6 +69,27 @@ func (c *serveConfig) settings() []setting {
 				return errors.New("must not be empty")
 			}
 			c.DataDir = v
+			return nil
+		}},
+		{"store", "SAYSO_STORE", "", "where records live: empty for the embedded store under --data-dir, or a mongodb:// or mongodb+srv:// URI (prefer the variable: it may hold a password)", func(v string) error {
+			if err := checkStore(v); err != nil {
+				return err
+			}
+			c.Store = v
+			return nil
+		}},
+		{"store-database", "SAYSO_STORE_DATABASE", wire.DefaultStoreDatabase, "MongoDB database, with a mongodb:// store", func(v string) error {
+			if err := mongo.ValidateDatabaseName(v); err != nil {
+				return err
+			}
+			c.StoreDatabase = v
+			return nil
+		}},
+		{"kms-uri", "SAYSO_KMS_URI", "", "KMS key that encrypts the key-encryption keyset under --data-dir/keys (hcvault://, gcp-kms:// or aws-kms://)", func(v string) error {
+			if v != "" && !keys.IsKMSURI(v) {
+				return fmt.Errorf("%q is not a KMS key URI starting hcvault://, gcp-kms:// or aws-kms://", v)
+			}
+			c.KMSURI = v
 			return nil
 		}},
 		{"dev", "SAYSO_DEV", "false", "development mode: built-in identity provider and demo data (never in production)", func(v string) error {
@@ -114,6 +145,18 @@ func (c *serveConfig) settings() []setting {
 				return fmt.Errorf("%q is not a whole number from 0 to 25", v)
 			}
 			c.DecideAge = n
+			return nil
+		}},
+		{"pprof", "SAYSO_PPROF", "", "serve Go's profiler (net/http/pprof) on this loopback host:port, for sayso bench --profile", func(v string) error {
+			if v == "" {
+				c.Pprof = ""
+				return nil
+			}
+			host, port, err := net.SplitHostPort(v)
+			if ip := net.ParseIP(host); err != nil || port == "" || ip == nil || !ip.IsLoopback() {
+				return fmt.Errorf("%q is not a loopback host:port, such as 127.0.0.1:6060", v)
+			}
+			c.Pprof = v
 			return nil
 		}},
 		{"log-level", "SAYSO_LOG_LEVEL", "info", "debug, info, warn or error", func(v string) error {
@@ -205,6 +248,20 @@ func (c *serveConfig) checkTogether() []string {
 	return p
 }
 
+// checkStore checks a --store value without connecting: empty, or a
+// MongoDB URI that asks for no weaker durability than Sayso needs. The
+// message never repeats the value, which may hold a password.
+func checkStore(v string) error {
+	if v == "" {
+		return nil
+	}
+	err := mongo.ValidateURI(v)
+	if err != nil && !strings.Contains(v, "://") {
+		return fmt.Errorf("%w (leave it empty for the embedded store under --data-dir)", err)
+	}
+	return err
+}
+
 // normaliseBoolFlags turns a bare --dev into --dev=true, so the flag reads
 // naturally while every setting stays a string that is checked in one place.
 func normaliseBoolFlags(args []string) []string {
@@ -216,4 +273,60 @@ func normaliseBoolFlags(args []string) []string {
 		out = append(out, a)
 	}
 	return out
+}
+
+// storeFlags say where the store and keys are, for the commands beside
+// serve (verify-log, keys, migrate-store). The flags' defaults come from
+// the same SAYSO_* variables as serve's.
+type storeFlags struct {
+	getenv   func(string) string
+	dataDir  *string
+	store    *string
+	database *string
+}
+
+func addStoreFlags(fs *flag.FlagSet, getenv func(string) string) *storeFlags {
+	or := func(env, def string) string {
+		if v := getenv(env); v != "" {
+			return v
+		}
+		return def
+	}
+	return &storeFlags{
+		getenv:  getenv,
+		dataDir: fs.String("data-dir", or("SAYSO_DATA_DIR", "./data"), "folder holding keys/, and sayso.db with the embedded store (env SAYSO_DATA_DIR)"),
+		// No default shown: SAYSO_STORE may hold a password.
+		store:    fs.String("store", "", "empty for the embedded store under --data-dir, or a mongodb:// or mongodb+srv:// URI (env SAYSO_STORE)"),
+		database: fs.String("store-database", or("SAYSO_STORE_DATABASE", wire.DefaultStoreDatabase), "MongoDB database, with a mongodb:// store (env SAYSO_STORE_DATABASE)"),
+	}
+}
+
+// check resolves the store from the environment if no flag gave it, and
+// returns one line per bad value.
+func (f *storeFlags) check() error {
+	from := "--store"
+	if *f.store == "" {
+		*f.store, from = f.getenv("SAYSO_STORE"), "SAYSO_STORE"
+	}
+	var problems []string
+	if err := checkStore(*f.store); err != nil {
+		problems = append(problems, fmt.Sprintf("%s: %v", from, err))
+	}
+	if *f.store != "" {
+		if err := mongo.ValidateDatabaseName(*f.database); err != nil {
+			problems = append(problems, fmt.Sprintf("--store-database: %v", err))
+		}
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "\n"))
+	}
+	return nil
+}
+
+// embedded reports whether the store is the SQLite file under --data-dir.
+func (f *storeFlags) embedded() bool { return *f.store == "" }
+
+// open opens the store (after check).
+func (f *storeFlags) open(ctx context.Context) (consent.Store, error) {
+	return wire.OpenStore(ctx, newLogger(io.Discard, "error"), *f.dataDir, *f.store, *f.database)
 }

@@ -82,3 +82,56 @@ func TestRun_RefusesWithoutProvider(t *testing.T) {
 		t.Errorf("sayso serve without --dev or issuer = exit %d, %q; want non-zero naming SAYSO_OIDC_ISSUER", code, errOut.String())
 	}
 }
+
+func TestParseServe_Store(t *testing.T) {
+	cfg, err := parseServe([]string{"--dev"}, envOf(nil), &bytes.Buffer{})
+	if err != nil || cfg.Store != "" || cfg.StoreDatabase != "sayso" || cfg.KMSURI != "" {
+		t.Errorf("parseServe(--dev) = store %q database %q kms %q, %v; want the embedded store, database sayso, no KMS", cfg.Store, cfg.StoreDatabase, cfg.KMSURI, err)
+	}
+	uri := "mongodb://sayso:pw@db1.example.org,db2.example.org,db3.example.org/?replicaSet=rs0&w=majority"
+	cfg, err = parseServe([]string{"--dev", "--store-database", "council"}, envOf(map[string]string{"SAYSO_STORE": uri}), &bytes.Buffer{})
+	if err != nil || cfg.Store != uri || cfg.StoreDatabase != "council" {
+		t.Errorf("parseServe with SAYSO_STORE = store %q database %q, %v; want the URI and council", cfg.Store, cfg.StoreDatabase, err)
+	}
+	if _, err := parseServe([]string{"--dev", "--store", "mongodb+srv://cluster0.example.net/", "--kms-uri", "gcp-kms://projects/p/locations/l/keyRings/r/cryptoKeys/k"}, envOf(nil), &bytes.Buffer{}); err != nil {
+		t.Errorf("parseServe with a mongodb+srv store and a KMS URI = %v, want nil", err)
+	}
+}
+
+func TestParseServe_StoreRefusals(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want []string
+	}{
+		{"WeakWriteConcern", []string{"--dev", "--store", "mongodb://sayso:s3cret@db1.example.org/?w=1"}, nil, []string{"--store: mongodb:", "w=1", "use w=majority"}},
+		{"UnacknowledgedFromEnv", []string{"--dev"}, map[string]string{"SAYSO_STORE": "mongodb://h/?w=0&journal=false"}, []string{"SAYSO_STORE: mongodb:", "w=0", "journal=false"}},
+		{"SecondaryReads", []string{"--dev", "--store", "mongodb://h/?readPreference=secondaryPreferred"}, nil, []string{"readPreference=secondaryPreferred"}},
+		{"WrongScheme", []string{"--dev", "--store", "postgres://sayso:s3cret@h/sayso"}, nil, []string{`--store: mongodb: the store URI must start with "mongodb://" or "mongodb+srv://", not "postgres://"`}},
+		{"APath", []string{"--dev", "--store", "./data/sayso.db"}, nil, []string{"leave it empty for the embedded store under --data-dir"}},
+		{"NoHost", []string{"--dev", "--store", "mongodb://"}, nil, []string{"names no host"}},
+		{"BadDatabase", []string{"--dev", "--store-database", "my.data"}, nil, []string{"--store-database: mongodb: database name \"my.data\""}},
+		{"BadKMS", []string{"--dev", "--kms-uri", "vault://k"}, nil, []string{`--kms-uri: "vault://k" is not a KMS key URI`}},
+		{"SeveralAtOnce", []string{"--dev", "--store", "mongodb://h/?w=1", "--kms-uri", "x"}, nil, []string{"--store:", "--kms-uri:"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseServe(tt.args, envOf(tt.env), &bytes.Buffer{})
+			if err == nil {
+				t.Fatalf("parseServe(%v, %v) = nil, want an error", tt.args, tt.env)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("parseServe(%v, %v) = %q, want it to contain %q", tt.args, tt.env, err, w)
+				}
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("parseServe repeated the URI's password: %q", err)
+			}
+			if n := strings.Count(err.Error(), "\n") + 1; n != len(tt.want) && tt.name == "SeveralAtOnce" {
+				t.Errorf("parseServe said %d lines, want one per bad setting:\n%s", n, err)
+			}
+		})
+	}
+}

@@ -14,10 +14,9 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"sayso/keys"
-	"sayso/store/sqlite"
 )
 
-const keysUsage = `Usage: sayso keys <command> [--data-dir D]
+const keysUsage = `Usage: sayso keys <command> [--data-dir D] [--store URI]
 
 Commands:
   rotate          make a new key-encryption key primary and rewrap every young
@@ -41,11 +40,9 @@ func keysCommand(ctx context.Context, args []string, getenv func(string) string,
 	sub := args[0]
 	fset := flag.NewFlagSet("sayso keys "+sub, flag.ContinueOnError)
 	fset.SetOutput(stderr)
-	def := getenv("SAYSO_DATA_DIR")
-	if def == "" {
-		def = "./data"
-	}
-	dataDir := fset.String("data-dir", def, "folder holding sayso.db and keys/ (env SAYSO_DATA_DIR)")
+	where := addStoreFlags(fset, getenv)
+	dataDir := where.dataDir
+	kmsURI := fset.String("kms-uri", getenv("SAYSO_KMS_URI"), "KMS key that encrypts the key-encryption keyset (env SAYSO_KMS_URI)")
 	retire := fset.Bool("retire", false, "rotate: delete the old key-encryption keys once everything is rewrapped")
 	yp := fset.String("young-person", "", "erase: the young person's id")
 	quiet := fset.Bool("quiet", false, "no progress bar")
@@ -58,6 +55,10 @@ func keysCommand(ctx context.Context, args []string, getenv func(string) string,
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "sayso keys %s: %s\n", sub, fmt.Sprintf(format, a...))
 		return 1
+	}
+	if err := where.check(); err != nil {
+		fmt.Fprintf(stderr, "sayso keys %s: cannot start:\n%v\n", sub, err)
+		return 2
 	}
 	keyDir := filepath.Join(*dataDir, "keys")
 	if _, err := os.Stat(filepath.Join(keyDir, "kek.json")); errors.Is(err, fs.ErrNotExist) {
@@ -75,12 +76,12 @@ func keysCommand(ctx context.Context, args []string, getenv func(string) string,
 		fmt.Fprintf(stdout, "Signing key %s retired (still published); new signing key %s. Restart Sayso to use it.\n", old, keyring.SigningKeyID())
 		return 0
 	}
-	store, err := sqlite.Open(ctx, newLogger(io.Discard, "error"), filepath.Join(*dataDir, "sayso.db"))
+	store, err := where.open(ctx)
 	if err != nil {
 		return fail("%v", err)
 	}
 	defer store.Close()
-	kek, err := keys.OpenKEK(filepath.Join(keyDir, "kek.json"), getenv("SAYSO_KMS_URI"))
+	kek, err := keys.OpenKEK(filepath.Join(keyDir, "kek.json"), *kmsURI)
 	if err != nil {
 		return fail("%v", err)
 	}

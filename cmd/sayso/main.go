@@ -24,6 +24,8 @@ Commands:
   serve       run Sayso (sayso serve --help lists every setting)
   verify-log  check that the disclosure log is intact (--data-dir D)
   keys        rotate keys, erase a young person (sayso keys for more)
+  migrate-store  copy the embedded store into MongoDB (sayso migrate-store --help)
+  bench       seed a fresh store and measure Sayso under load (sayso bench --help)
 `
 
 // run is main without the process: it returns the exit code.
@@ -39,6 +41,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return keysCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "verify-log":
 		return verifyLogCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "migrate-store":
+		return migrateStoreCommand(ctx, args[1:], getenv, stdout, stderr)
+	case "bench":
+		return benchCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

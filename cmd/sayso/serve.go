@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"sayso/internal/wire"
@@ -33,6 +34,15 @@ func serveCommand(ctx context.Context, args []string, getenv func(string) string
 	return 0
 }
 
+// storeKind names the store for the log, never quoting a URI (it may hold
+// a password).
+func storeKind(cfg serveConfig) string {
+	if cfg.Store == "" {
+		return "sqlite"
+	}
+	return "mongodb (database " + cfg.StoreDatabase + ")"
+}
+
 func newLogger(w io.Writer, level string) *slog.Logger {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(level))
@@ -47,7 +57,8 @@ func serve(ctx context.Context, logger *slog.Logger, cfg serveConfig, ready chan
 		logger.Warn("development mode: built-in identity provider with demo people; never use this for real young people")
 	}
 	app, err := wire.Build(ctx, logger, wire.Options{
-		DataDir: cfg.DataDir, Dev: cfg.Dev, PublicURL: cfg.PublicURL,
+		DataDir: cfg.DataDir, Store: cfg.Store, StoreDatabase: cfg.StoreDatabase, KMSURI: cfg.KMSURI,
+		Dev: cfg.Dev, PublicURL: cfg.PublicURL,
 		OIDC:        server.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret},
 		SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionMax, DecideAge: cfg.DecideAge, Holders: cfg.HolderClients,
 	})
@@ -71,8 +82,15 @@ func serve(ctx context.Context, logger *slog.Logger, cfg serveConfig, ready chan
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	if cfg.Pprof != "" {
+		stopProfiler, err := serveProfiler(logger, cfg.Pprof)
+		if err != nil {
+			return err
+		}
+		defer stopProfiler()
+	}
 	logger.Info("sayso is listening", slog.String("addr", ln.Addr().String()), slog.String("public_url", cfg.PublicURL),
-		slog.Bool("dev", cfg.Dev), slog.Duration("startup", time.Since(started)))
+		slog.Bool("dev", cfg.Dev), slog.String("store", storeKind(cfg)), slog.Duration("startup", time.Since(started)))
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -88,4 +106,23 @@ func serve(ctx context.Context, logger *slog.Logger, cfg serveConfig, ready chan
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// serveProfiler serves net/http/pprof on a loopback address of its own,
+// never on Sayso's listener, and returns how to stop it.
+func serveProfiler(logger *slog.Logger, addr string) (func(), error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("pprof: listen on %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go hs.Serve(ln)
+	logger.Warn("profiler is listening", slog.String("addr", ln.Addr().String()))
+	return func() { hs.Close() }, nil
 }

@@ -14,7 +14,6 @@ import (
 
 	"sayso/keys"
 	"sayso/ledger"
-	"sayso/store/sqlite"
 )
 
 // verifyLogCommand recomputes the disclosure log and checks every
@@ -22,11 +21,8 @@ import (
 func verifyLogCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fset := flag.NewFlagSet("sayso verify-log", flag.ContinueOnError)
 	fset.SetOutput(stderr)
-	def := getenv("SAYSO_DATA_DIR")
-	if def == "" {
-		def = "./data"
-	}
-	dataDir := fset.String("data-dir", def, "folder holding sayso.db and keys/ (env SAYSO_DATA_DIR)")
+	where := addStoreFlags(fset, getenv)
+	dataDir := where.dataDir
 	quiet := fset.Bool("quiet", false, "no progress bar")
 	if err := fset.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -34,17 +30,22 @@ func verifyLogCommand(ctx context.Context, args []string, getenv func(string) st
 		}
 		return 2
 	}
-	dbPath := filepath.Join(*dataDir, "sayso.db")
-	if _, err := os.Stat(dbPath); errors.Is(err, fs.ErrNotExist) {
-		fmt.Fprintf(stderr, "sayso verify-log: there is no Sayso store at %s\n", dbPath)
+	if err := where.check(); err != nil {
+		fmt.Fprintf(stderr, "sayso verify-log: cannot check:\n%v\n", err)
 		return 2
+	}
+	if where.embedded() {
+		dbPath := filepath.Join(*dataDir, "sayso.db")
+		if _, err := os.Stat(dbPath); errors.Is(err, fs.ErrNotExist) {
+			fmt.Fprintf(stderr, "sayso verify-log: there is no Sayso store at %s\n", dbPath)
+			return 2
+		}
 	}
 	if _, err := os.Stat(filepath.Join(*dataDir, "keys")); errors.Is(err, fs.ErrNotExist) {
 		fmt.Fprintf(stderr, "sayso verify-log: there are no keys under %s\n", *dataDir)
 		return 2
 	}
-	logger := newLogger(io.Discard, "error")
-	store, err := sqlite.Open(ctx, logger, dbPath)
+	store, err := where.open(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "sayso verify-log: %v\n", err)
 		return 2

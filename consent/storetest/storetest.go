@@ -30,6 +30,7 @@ func Run(t *testing.T, newStore func(t *testing.T) consent.Store) {
 		{"Times", testTimes},
 		{"Ping", testPing},
 		{"Log", testLog}, {"Keys", testKeys},
+		{"Concerns", testConcerns}, {"Directory", testDirectory},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) { g.run(t, newStore) })

@@ -6,10 +6,14 @@ package wire
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"sayso/consent"
@@ -19,12 +23,20 @@ import (
 	"sayso/ledger"
 	"sayso/policy"
 	"sayso/server"
+	"sayso/store/mongo"
 	"sayso/store/sqlite"
 )
 
 // Options are the settings that shape a Sayso instance.
 type Options struct {
-	DataDir         string
+	// DataDir holds the keys (keys/) and, when Store is empty, the
+	// embedded store (sayso.db).
+	DataDir string
+	// Store is "" for the embedded SQLite store under DataDir, or a
+	// mongodb:// or mongodb+srv:// URI; StoreDatabase names the MongoDB
+	// database ("" for "sayso"). Keys stay under DataDir either way.
+	Store           string
+	StoreDatabase   string
 	Dev             bool
 	PublicURL       string
 	OIDC            server.OIDCConfig // ignored in development mode
@@ -53,6 +65,11 @@ const (
 	dekCacheSize = 20000
 	dekCacheTTL  = time.Minute
 )
+
+// LogBatching is how the disclosure log groups concurrent disclosures into
+// durable commits. The load harness (sayso bench) measures its floor with
+// the same settings, so the two cannot drift apart.
+var LogBatching = ledger.Config{MaxBatch: 256, CheckpointEvery: time.Minute}
 
 // Sayso is one built instance.
 type Sayso struct {
@@ -88,17 +105,19 @@ func Build(ctx context.Context, logger *slog.Logger, opts Options) (*Sayso, erro
 	if now == nil {
 		now = time.Now
 	}
-	opened, err := sqlite.Open(ctx, logger, filepath.Join(opts.DataDir, "sayso.db"))
+	raw, err := OpenStore(ctx, logger, opts.DataDir, opts.Store, opts.StoreDatabase)
 	if err != nil {
 		return nil, err
 	}
-	var raw consent.Store = opened
 	if opts.WrapStore != nil {
 		raw = opts.WrapStore(raw)
 	}
 	fail := func(err error) (*Sayso, error) {
 		raw.Close()
 		return nil, err
+	}
+	if err := keysBelongHere(ctx, raw, opts.DataDir); err != nil {
+		return fail(err)
 	}
 	keyring, err := keys.Open(filepath.Join(opts.DataDir, "keys"))
 	if err != nil {
@@ -129,7 +148,9 @@ func Build(ctx context.Context, logger *slog.Logger, opts Options) (*Sayso, erro
 	if err != nil {
 		return fail(err)
 	}
-	log, err := ledger.New(logger, store, vault, keyring.Signing, ledger.Config{Origin: origin, MaxBatch: 256, CheckpointEvery: time.Minute, Retired: keyring.Retired})
+	logCfg := LogBatching
+	logCfg.Origin, logCfg.Retired = origin, keyring.Retired
+	log, err := ledger.New(logger, store, vault, keyring.Signing, logCfg)
 	if err != nil {
 		return fail(err)
 	}
@@ -160,6 +181,57 @@ func Build(ctx context.Context, logger *slog.Logger, opts Options) (*Sayso, erro
 	runCtx, stop := context.WithCancel(context.Background())
 	log.Run(runCtx)
 	return &Sayso{Server: srv, Store: store, Raw: raw, Keys: keyring, KEK: kek, Vault: vault, Service: svc, Log: log, stop: stop}, nil
+}
+
+// DefaultStoreDatabase is the MongoDB database Sayso uses unless told otherwise.
+const DefaultStoreDatabase = "sayso"
+
+// IsMongoURI reports whether store names a MongoDB deployment rather than
+// the embedded store.
+func IsMongoURI(store string) bool {
+	return strings.HasPrefix(store, "mongodb://") || strings.HasPrefix(store, "mongodb+srv://")
+}
+
+// OpenStore opens the store the settings name: the embedded SQLite file
+// under dataDir when store is empty, else the MongoDB deployment at the
+// store URI, in database ("" for DefaultStoreDatabase).
+func OpenStore(ctx context.Context, logger *slog.Logger, dataDir, store, database string) (consent.Store, error) {
+	if store == "" {
+		return sqlite.Open(ctx, logger, filepath.Join(dataDir, "sayso.db"))
+	}
+	if !IsMongoURI(store) {
+		return nil, errors.New(`the store must be empty (the embedded store under the data folder) or a "mongodb://" or "mongodb+srv://" URI`)
+	}
+	if database == "" {
+		database = DefaultStoreDatabase
+	}
+	return mongo.Open(ctx, logger, store, database)
+}
+
+// keysBelongHere refuses to start with no key-encryption keyset under
+// dataDir when the store already holds wrapped keys: starting would make
+// new keys, under which nothing already stored opens. It is how a second
+// instance started with an empty data folder against a shared MongoDB (or
+// a migrated store without its keys folder) is stopped before it writes.
+func keysBelongHere(ctx context.Context, store consent.Store, dataDir string) error {
+	kekPath := filepath.Join(dataDir, "keys", "kek.json")
+	if _, err := os.Stat(kekPath); !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	// Any key is wrapped by something other than KEK 0 or other than KEK 1.
+	held := 0
+	for _, kek := range []uint32{0, 1} {
+		ks, err := store.KeysNotWrappedBy(ctx, kek, "", 1)
+		if err != nil {
+			return err
+		}
+		held += len(ks)
+	}
+	if held > 0 {
+		return fmt.Errorf("the store holds young people's keys but %s does not exist: copy the keys folder of the instance that wrote the store into %s (every instance needs the same keys)",
+			kekPath, filepath.Join(dataDir, "keys"))
+	}
+	return nil
 }
 
 // devProvider starts the built-in identity provider with the demo people and

@@ -307,6 +307,10 @@ func TestIndexes(t *testing.T) {
 		{colOnce, "once_expires", "expires:1", false, true, ""},
 		{colLog, "log_entries_young_person", "young_person_id:1 _id:1", false, false, ""},
 		{colLog, "log_entries_organisation", "organisation_id:1 _id:1", false, false, ""},
+		{colConcerns, "concerns_organisation", "organisation_id:1 created_at:-1 _id:-1", false, false, ""},
+		{colConcerns, "concerns_young_person", "young_person_id:1 created_at:-1 _id:-1", false, false, ""},
+		{colHoldings, "holdings_organisation", "organisation_id:1 young_person_id:1", false, false, ""},
+		{colMemberships, "memberships_organisation", "organisation_id:1 started_at:1 _id:1", false, false, ""},
 	}
 	if len(indexes) != len(wants) {
 		t.Errorf("%d indexes, want %d", len(indexes), len(wants))

@@ -281,6 +281,8 @@ var indexes = []index{
 	{Collection: colOnce, Name: "once_expires", Keys: bson.D{{Key: "expires", Value: 1}}, TTL: true},
 	{Collection: colLog, Name: "log_entries_young_person", Keys: bson.D{{Key: "young_person_id", Value: 1}, {Key: "_id", Value: 1}}},
 	{Collection: colLog, Name: "log_entries_organisation", Keys: bson.D{{Key: "organisation_id", Value: 1}, {Key: "_id", Value: 1}}},
+	// The pages' look-ups (concerns.go).
+	concernsOrganisationIndex, concernsYoungPersonIndex, holdingsOrganisationIndex, membershipsOrganisationIndex,
 }
 
 // model is the driver's form of an index.

@@ -104,7 +104,7 @@ func decodePolicy(youngPersonID string, version int64, doc string) (consent.Poli
 func (s *Store) GetPolicy(ctx context.Context, youngPersonID string) (consent.Policy, error) {
 	var version int64
 	var doc string
-	err := s.r.QueryRowContext(ctx, `SELECT version, doc FROM policies WHERE young_person_id = ?`, youngPersonID).Scan(&version, &doc)
+	err := queryRow(ctx, s.r, `SELECT version, doc FROM policies WHERE young_person_id = ?`, youngPersonID).Scan(&version, &doc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return consent.Policy{YoungPersonID: youngPersonID}, nil
 	}
@@ -117,7 +117,7 @@ func (s *Store) GetPolicy(ctx context.Context, youngPersonID string) (consent.Po
 
 func (s *Store) PolicyVersion(ctx context.Context, youngPersonID string) (int64, error) {
 	var version int64
-	err := s.r.QueryRowContext(ctx, `SELECT version FROM policies WHERE young_person_id = ?`, youngPersonID).Scan(&version)
+	err := queryRow(ctx, s.r, `SELECT version FROM policies WHERE young_person_id = ?`, youngPersonID).Scan(&version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}

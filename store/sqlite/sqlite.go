@@ -89,6 +89,8 @@ func Open(ctx context.Context, logger *slog.Logger, path string) (*Store, error)
 		return nil, err
 	}
 	s.r.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
+	keepStatements(s.w)
+	keepStatements(s.r)
 	if err := s.r.PingContext(ctx); err != nil {
 		s.Close()
 		return nil, fail("open", err)
@@ -184,8 +186,10 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	var err error
 	if s.r != nil {
+		dropStatements(s.r)
 		err = s.r.Close()
 	}
+	dropStatements(s.w)
 	return errors.Join(err, s.w.Close())
 }
 
@@ -228,7 +232,7 @@ type scanner interface{ Scan(dest ...any) error }
 
 // get reads one record, mapping no row to ErrNotFound.
 func get[T any](ctx context.Context, db *sql.DB, op string, scan func(scanner) (T, error), query string, args ...any) (T, error) {
-	v, err := scan(db.QueryRowContext(ctx, query, args...))
+	v, err := scan(queryRow(ctx, db, query, args...))
 	if err != nil {
 		var zero T
 		return zero, fail(op, err)
@@ -238,7 +242,7 @@ func get[T any](ctx context.Context, db *sql.DB, op string, scan func(scanner) (
 
 // list reads every record a query returns; none is an empty list.
 func list[T any](ctx context.Context, db *sql.DB, op string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
-	rows, err := db.QueryContext(ctx, query, args...)
+	rows, err := queryRows(ctx, db, query, args...)
 	if err != nil {
 		return nil, fail(op, err)
 	}
@@ -259,7 +263,7 @@ func list[T any](ctx context.Context, db *sql.DB, op string, scan func(scanner) 
 
 // exec runs one write and returns how many rows it changed.
 func (s *Store) exec(ctx context.Context, op, query string, args ...any) (int64, error) {
-	res, err := s.w.ExecContext(ctx, query, args...)
+	res, err := execQuery(ctx, s.w, query, args...)
 	if err != nil {
 		return 0, fail(op, err)
 	}
