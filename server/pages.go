@@ -38,8 +38,8 @@ func (p pageRoutes) GET(path string, h echo.HandlerFunc) {
 	r.Name = "page:GET " + path
 }
 
-func (p pageRoutes) POST(path string, h echo.HandlerFunc) {
-	r := p.e.POST(path, h, p.s.requirePageSignIn, p.s.checkCSRF)
+func (p pageRoutes) POST(path string, h echo.HandlerFunc, extra ...echo.MiddlewareFunc) {
+	r := p.e.POST(path, h, append([]echo.MiddlewareFunc{p.s.requirePageSignIn, p.s.checkCSRF}, extra...)...)
 	r.Name = "page:POST " + path
 }
 

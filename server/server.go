@@ -26,6 +26,8 @@ type Config struct {
 	OIDC            OIDCConfig
 	SessionIdle     time.Duration
 	SessionAbsolute time.Duration
+	// Limits are the rate limits; nil means none (development and tests).
+	Limits *Limits
 	// Holders maps each holder system's OAuth2 client id to its organisation.
 	Holders map[string]string
 	// Now is the clock; nil means time.Now.
@@ -46,6 +48,7 @@ type Server struct {
 	now     func() time.Time
 	jwks    any
 	log     *ledger.Log
+	limiter *limiter
 	echo    *echo.Echo
 }
 
@@ -80,6 +83,11 @@ func New(logger *slog.Logger, cfg Config, svc *consent.Service, store consent.St
 		rp:     newRelyingParty(cfg.OIDC, strings.TrimRight(cfg.PublicURL, "/")+"/auth/callback"),
 		sealer: sl, cookies: newCookieNames(secure), secure: secure, now: now, jwks: keyring.JWKS(), log: log,
 	}
+	maxKeys := 1
+	if cfg.Limits != nil {
+		maxKeys = cfg.Limits.MaxKeys
+	}
+	s.limiter = newLimiter(maxKeys)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
@@ -97,35 +105,42 @@ func (s *Server) routes(mounts []Mount) {
 	e.GET("/openapi.yaml", s.handleOpenAPI)
 	e.GET("/static/*", echo.WrapHandler(frontend.Static()))
 
-	e.GET("/login", s.handleLogin)
+	signIn := s.rateLimit("sign-in", func(l Limits) Limit { return l.SignIn })
+	reads := s.rateLimit("reads", func(l Limits) Limit { return l.Reads })
+	asks := s.rateLimit("requests", func(l Limits) Limit { return l.Requests })
+	decisions := s.rateLimit("decisions", func(l Limits) Limit { return l.Decisions })
+
+	e.GET("/login", s.handleLogin, signIn)
 	e.GET("/auth/callback", s.handleCallback)
 	e.POST("/logout", s.handleLogout)
 	e.GET("/", s.handleHome)
 
 	e.GET("/.well-known/jwks.json", s.handleJWKS)
 	e.GET("/v1/catalogue", s.handleCatalogue)
-	e.POST("/v1/decisions", s.handleDecision, s.holderAuth)
+	e.POST("/v1/decisions", s.handleDecision, s.holderAuth, decisions)
 	e.GET("/v1/log/checkpoint", s.handleCheckpoint)
 	e.GET("/v1/log/key", s.handleLogKey)
 	e.GET("/v1/log/keys", s.handleLogKeys)
 	e.GET("/v1/log/entries/:index/proof", s.handleProof)
 
-	v1 := e.Group("/v1", requireSignIn)
-	v1.GET("/me", s.handleMe)
-	yp := v1.Group("/young-people/:ypId")
-	yp.GET("/holdings", s.handleHoldings)
-	yp.GET("/grants", s.handleGrants)
-	yp.POST("/grants", s.handleCreateGrant)
-	yp.DELETE("/grants/:grantId", s.handleStopGrant)
-	yp.GET("/requests", s.handleRequests)
-	yp.POST("/requests", s.handleAsk)
-	yp.POST("/requests/:requestId/decision", s.handleDecide)
-	yp.GET("/records/:category", s.handleReadRecords)
-	yp.POST("/blocks", s.handleBlock)
-	yp.DELETE("/blocks/:professionalId", s.handleUnblock)
-	yp.POST("/competence", s.handleCompetence)
-	yp.GET("/disclosures", s.handleFeed)
-	v1.GET("/organisations/:orgId/disclosures", s.handleOrgDisclosures)
+	// The rest of /v1 needs a signed-in person. The check is on each route,
+	// not on a group, so a wrong method still answers 405, not 404.
+	in := requireSignIn
+	yp := "/v1/young-people/:ypId"
+	e.GET("/v1/me", s.handleMe, in)
+	e.GET(yp+"/holdings", s.handleHoldings, in)
+	e.GET(yp+"/grants", s.handleGrants, in)
+	e.POST(yp+"/grants", s.handleCreateGrant, in)
+	e.DELETE(yp+"/grants/:grantId", s.handleStopGrant, in)
+	e.GET(yp+"/requests", s.handleRequests, in)
+	e.POST(yp+"/requests", s.handleAsk, in, asks)
+	e.POST(yp+"/requests/:requestId/decision", s.handleDecide, in)
+	e.GET(yp+"/records/:category", s.handleReadRecords, in, reads)
+	e.POST(yp+"/blocks", s.handleBlock, in)
+	e.DELETE(yp+"/blocks/:professionalId", s.handleUnblock, in)
+	e.POST(yp+"/competence", s.handleCompetence, in)
+	e.GET(yp+"/disclosures", s.handleFeed, in)
+	e.GET("/v1/organisations/:orgId/disclosures", s.handleOrgDisclosures, in)
 
 	// ---- Pages (issue 6): HTML for people, in pages*.go. Each route is
 	// named "page:..."; every one needs a signed-in person, every POST an
@@ -161,9 +176,9 @@ func (s *Server) routes(mounts []Mount) {
 	pg.GET("/work/requests", s.pageWorkRequests)
 	pg.GET("/work/yp/:ypId", s.pageWorkYP)
 	pg.GET("/work/yp/:ypId/ask", s.pageWorkAsk)
-	pg.POST("/work/yp/:ypId/ask", s.pageWorkAskPost)
+	pg.POST("/work/yp/:ypId/ask", s.pageWorkAskPost, asks)
 	pg.GET("/work/yp/:ypId/read", s.pageWorkRead)
-	pg.POST("/work/yp/:ypId/read", s.pageWorkReadPost)
+	pg.POST("/work/yp/:ypId/read", s.pageWorkReadPost, reads)
 	// A DPO's pages for their organisation.
 	pg.GET("/dpo/:orgId/disclosures", s.pageDPODisclosures)
 	pg.GET("/dpo/:orgId/concerns", s.pageDPOConcerns)

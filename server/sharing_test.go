@@ -489,3 +489,8 @@ func holderToken(t *testing.T, env *testenv.Env) string {
 	}
 	return out.AccessToken
 }
+
+func jsonBody(v any) io.Reader {
+	b, _ := json.Marshal(v)
+	return bytes.NewReader(b)
+}

@@ -26,7 +26,7 @@ type benchConfig struct {
 	Keep      bool          // keep the data folders
 	Binary    string        // the sayso binary to start
 	Profile   string        // folder for the child's CPU profiles; "" for none
-	SeedIn    string // folder to seed in before copying to the work folder; "" to seed in place
+	SeedIn    string        // folder to seed in before copying to the work folder; "" to seed in place
 	Smoke     bool
 	Quiet     bool // no progress bars
 }

@@ -171,6 +171,13 @@ func (c *benchChild) profile(ctx context.Context, warmup, duration time.Duration
 			out <- ""
 			return
 		}
+		// And what the heap holds at the end of the workload.
+		if resp, err := client.Get(fmt.Sprintf("http://%s/debug/pprof/heap", c.pprof)); err == nil {
+			if b, err := io.ReadAll(resp.Body); err == nil && resp.StatusCode == http.StatusOK {
+				_ = os.WriteFile(strings.TrimSuffix(path, ".pprof")+".heap.pprof", b, 0o644)
+			}
+			resp.Body.Close()
+		}
 		out <- path
 	}()
 	return out

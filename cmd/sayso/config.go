@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -32,6 +33,8 @@ type serveConfig struct {
 	OIDCClientID     string
 	OIDCClientSecret string
 	HolderClients    map[string]string
+	RateLimits       string // "on", "off", or "" for the mode's default
+	TrustedProxies   []netip.Prefix
 	SessionIdle      time.Duration
 	SessionMax       time.Duration
 	DecideAge        int
@@ -134,6 +137,28 @@ func (c *serveConfig) settings() []setting {
 					return fmt.Errorf("%q is not client-id=organisation-id", pair)
 				}
 				c.HolderClients[client] = org
+			}
+			return nil
+		}},
+		{"rate-limits", "SAYSO_RATE_LIMITS", "", "on or off; on by default outside development mode", func(v string) error {
+			switch v {
+			case "", "on", "off":
+				c.RateLimits = v
+				return nil
+			}
+			return fmt.Errorf("%q is not on or off", v)
+		}},
+		{"trusted-proxies", "SAYSO_TRUSTED_PROXIES", "", "proxies whose X-Forwarded-For is believed, as CIDR ranges: 10.0.0.0/8,...", func(v string) error {
+			c.TrustedProxies = nil
+			if v == "" {
+				return nil
+			}
+			for _, part := range strings.Split(v, ",") {
+				p, err := netip.ParsePrefix(strings.TrimSpace(part))
+				if err != nil {
+					return fmt.Errorf("%q is not a CIDR range such as 10.0.0.0/8", part)
+				}
+				c.TrustedProxies = append(c.TrustedProxies, p)
 			}
 			return nil
 		}},

@@ -61,6 +61,7 @@ func serve(ctx context.Context, logger *slog.Logger, cfg serveConfig, ready chan
 		Dev: cfg.Dev, PublicURL: cfg.PublicURL,
 		OIDC:        server.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret},
 		SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionMax, DecideAge: cfg.DecideAge, Holders: cfg.HolderClients,
+		Limits: cfg.limits(),
 	})
 	if err != nil {
 		return err
@@ -121,8 +122,20 @@ func serveProfiler(logger *slog.Logger, addr string) (func(), error) {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.Handle("/debug/pprof/heap", pprof.Handler("heap"))
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go hs.Serve(ln)
 	logger.Warn("profiler is listening", slog.String("addr", ln.Addr().String()))
 	return func() { hs.Close() }, nil
+}
+
+// limits are the rate limits serve runs with: on outside development mode
+// unless switched off, and off in development mode unless switched on.
+func (c serveConfig) limits() *server.Limits {
+	if c.RateLimits == "off" || (c.RateLimits == "" && c.Dev) {
+		return nil
+	}
+	l := server.DefaultLimits()
+	l.TrustedProxies = c.TrustedProxies
+	return &l
 }

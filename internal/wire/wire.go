@@ -46,6 +46,8 @@ type Options struct {
 	// KMSURI names a KMS key that encrypts the KEK keyset file; empty keeps
 	// the keyset as a 0600 cleartext file (development and small charities).
 	KMSURI string
+	// Limits are the rate limits; nil means none.
+	Limits *server.Limits
 	// Holders maps holder systems' client ids to their organisations.
 	Holders map[string]string
 	Now     func() time.Time // nil: time.Now
@@ -173,7 +175,7 @@ func Build(ctx context.Context, logger *slog.Logger, opts Options) (*Sayso, erro
 	}
 	srv, err := server.New(logger, server.Config{
 		PublicURL: opts.PublicURL, OIDC: oidcCfg, Now: now,
-		SessionIdle: opts.SessionIdle, SessionAbsolute: opts.SessionAbsolute, Holders: holders,
+		SessionIdle: opts.SessionIdle, SessionAbsolute: opts.SessionAbsolute, Holders: holders, Limits: opts.Limits,
 	}, svc, store, keyring, log, mounts...)
 	if err != nil {
 		return fail(err)
