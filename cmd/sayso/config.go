@@ -257,6 +257,12 @@ func (c *serveConfig) checkTogether() []string {
 		if c.OIDCIssuer != "" {
 			p = append(p, "SAYSO_OIDC_ISSUER: development mode uses its own identity provider; unset the issuer or leave out --dev")
 		}
+		// Anyone who can reach a development Sayso can sign in as anyone.
+		if host, _, err := net.SplitHostPort(c.Addr); err == nil {
+			if ip, err := netip.ParseAddr(host); (err != nil && host != "localhost") || (err == nil && !ip.IsLoopback()) {
+				p = append(p, "--addr: development mode lets anyone sign in as anyone, so it only listens on a loopback address such as 127.0.0.1:8080")
+			}
+		}
 		return p
 	}
 	if c.OIDCIssuer == "" {

@@ -44,6 +44,8 @@ func TestParseServe_Refusals(t *testing.T) {
 		{"DevWithIssuer", []string{"--dev"}, map[string]string{"SAYSO_OIDC_ISSUER": "https://login.example.org"}, []string{"development mode uses its own identity provider"}},
 		{"PublicURLWithPath", []string{"--dev", "--public-url", "http://127.0.0.1:8080/app"}, nil, []string{"with no path"}},
 		{"BadHolderClients", []string{"--dev", "--holder-clients", "school-mis"}, nil, []string{"is not client-id=organisation-id"}},
+		{"DevOnAllInterfaces", []string{"--dev", "--addr", "0.0.0.0:8080"}, nil, []string{"only listens on a loopback address"}},
+		{"DevOnAPublicAddress", []string{"--dev", "--addr", "192.0.2.10:8080"}, nil, []string{"only listens on a loopback address"}},
 		{"StrayArgument", []string{"--dev", "now"}, nil, []string{"takes no arguments"}},
 	}
 	for _, tt := range tests {

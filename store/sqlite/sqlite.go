@@ -83,6 +83,22 @@ func Open(ctx context.Context, logger *slog.Logger, path string) (*Store, error)
 		s.w.Close()
 		return nil, err
 	}
+	// Refuse to run on weaker durability than asked for, whatever the
+	// driver or the file says: an acknowledged log entry must survive.
+	var journal string
+	var sync int
+	if err := s.w.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&journal); err != nil {
+		s.w.Close()
+		return nil, fail("read journal mode", err)
+	}
+	if err := s.w.QueryRowContext(ctx, `PRAGMA synchronous`).Scan(&sync); err != nil {
+		s.w.Close()
+		return nil, fail("read synchronous", err)
+	}
+	if journal != "wal" || sync < 2 {
+		s.w.Close()
+		return nil, fmt.Errorf("%s: journal_mode=%s synchronous=%d; Sayso needs WAL with synchronous=FULL (2) or stronger", path, journal, sync)
+	}
 	// Opened after migrating, so every reader finds the file already in WAL.
 	if s.r, err = sql.Open("sqlite", dsn(abs, readParams)); err != nil {
 		s.w.Close()
