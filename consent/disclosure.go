@@ -201,8 +201,10 @@ type LogStore interface {
 	LatestCheckpoint(ctx context.Context) (int64, []byte, error)
 	// CheckpointSizes lists every checkpointed size, ascending.
 	CheckpointSizes(ctx context.Context) ([]int64, error)
-	// DisclosuresAbout returns a young person's entries with index < before
-	// (all if before < 0), newest first, at most limit.
+	// DisclosuresAbout returns the entries that showed a young person's
+	// information to someone (outcome disclosed or permitted) with index <
+	// before (all if before < 0), newest first, at most limit. Refusals are
+	// left out here, so nobody can bury a feed under refused attempts.
 	DisclosuresAbout(ctx context.Context, youngPersonID string, before int64, limit int) ([]LogEntry, error)
 	// DisclosuresBy returns an organisation's entries matching f with index
 	// > after, oldest first, at most limit.

@@ -37,13 +37,19 @@ func (s *Service) disclosureFor(ctx context.Context, q Question, v Verdict, ch C
 	if err != nil {
 		return Disclosure{}, err
 	}
-	// The membership in force, else the latest one: a leaver's attempt is
-	// still their organisation's to review.
+	// The organisation they were judged as; else the membership in force,
+	// else the latest one: a leaver's attempt is still their organisation's
+	// to review.
 	for _, m := range ms {
 		if m.Role == RoleDPO {
 			continue
 		}
-		if d.OrganisationID == "" || m.ActiveAt(q.At) {
+		switch {
+		case v.OrganisationID != "":
+			if m.OrganisationID == v.OrganisationID {
+				d.OrganisationID, d.ActorRole = m.OrganisationID, m.Role
+			}
+		case d.OrganisationID == "" || m.ActiveAt(q.At):
 			d.OrganisationID, d.ActorRole = m.OrganisationID, m.Role
 		}
 	}
@@ -90,9 +96,6 @@ func (s *Service) Feed(ctx context.Context, actorID, ypID string, before int64, 
 			d, err := DecodeDisclosure(ctx, s.sealer, e.Data)
 			if err != nil {
 				return nil, err
-			}
-			if d.Outcome != OutcomeDisclosed && d.Outcome != OutcomePermitted {
-				continue
 			}
 			out = append(out, FeedItem{Index: e.Index, Disclosure: d, Sentence: s.sentence(ctx, d, actorID == ypID, a.yp)})
 			if len(out) == limit {

@@ -10,6 +10,9 @@ import (
 type Grant struct {
 	ID             string
 	ProfessionalID string
+	// OrganisationID is where the professional worked when it was granted:
+	// the grant holds only while they still work there.
+	OrganisationID string
 	YoungPersonID  string
 	Category       string
 	Purpose        string
@@ -40,7 +43,7 @@ type Competence struct {
 	RecordedBy string
 	RecordedAt time.Time
 	Competent  bool
-	Note       string
+	Note       string // sealed under the young person's key
 }
 
 // Policy is everything that decides who may see one young person's
@@ -93,6 +96,9 @@ type AccessRequest struct {
 type Question struct {
 	YoungPersonID  string
 	ProfessionalID string
+	// OrganisationID is the organisation the professional asks as; only
+	// grants made to them there count.
+	OrganisationID string
 	Category       string
 	Purpose        string
 	At             time.Time

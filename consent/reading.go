@@ -2,6 +2,7 @@ package consent
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -27,6 +28,8 @@ type Verdict struct {
 	Allowed bool
 	Reason  Reason
 	GrantID string
+	// OrganisationID is the organisation the professional was judged as.
+	OrganisationID string
 }
 
 // Check decides q with the enforcer and, when refused, says which condition
@@ -47,40 +50,64 @@ func (s *Service) Check(ctx context.Context, q Question) (Verdict, error) {
 	if err != nil {
 		return Verdict{}, err
 	}
-	active, ever := false, false
+	// The organisations the professional works for now; a question asked
+	// as one organisation (a holder system's) counts only that one.
+	var orgs []string
+	ever := false
 	for _, m := range ms {
 		if m.Role == RoleDPO {
 			continue
 		}
 		ever = true
-		active = active || m.ActiveAt(q.At)
+		if m.ActiveAt(q.At) && (q.OrganisationID == "" || q.OrganisationID == m.OrganisationID) {
+			orgs = append(orgs, m.OrganisationID)
+		}
 	}
 	if !ever {
 		return Verdict{Reason: ReasonNotProfessional}, nil
 	}
-	if !active {
-		return Verdict{Reason: ReasonMembershipEnded}, nil
+	if len(orgs) == 0 {
+		return Verdict{Reason: ReasonMembershipEnded, OrganisationID: q.OrganisationID}, nil
 	}
-	allowed, err := s.enforcer.Allowed(ctx, q)
-	if err != nil {
-		return Verdict{}, err
-	}
-	pol, err := s.store.GetPolicy(ctx, q.YoungPersonID)
-	if err != nil {
-		return Verdict{}, err
-	}
-	if allowed {
+	var pol *Policy
+	for _, org := range orgs {
+		q.OrganisationID = org
+		allowed, err := s.enforcer.Allowed(ctx, q)
+		if err != nil {
+			return Verdict{}, err
+		}
+		if !allowed {
+			continue
+		}
+		p, err := s.store.GetPolicy(ctx, q.YoungPersonID)
+		if err != nil {
+			return Verdict{}, err
+		}
+		pol = &p
 		// Name the grant that covers it, for the log. The enforcer saw this
-		// policy or an older one, so a covering grant is normally here; if a
-		// stop landed in between, refuse rather than disclose unattributed.
-		for _, g := range pol.Grants {
-			if g.ProfessionalID == q.ProfessionalID && g.ActiveAt(q.At) && s.catalogue.Contains(g.Category, q.Category) && s.purposeCovers(g.Purpose, q.Purpose) {
-				return Verdict{Allowed: true, Reason: ReasonGranted, GrantID: g.ID}, nil
+		// policy or an older one; if a stop or a block landed in between,
+		// refuse rather than disclose.
+		for _, b := range p.Blocks {
+			if b.ProfessionalID == q.ProfessionalID {
+				return Verdict{Reason: ReasonBlocked, OrganisationID: org}, nil
 			}
 		}
-		return Verdict{Reason: ReasonStopped}, nil
+		for _, g := range p.Grants {
+			if g.ProfessionalID == q.ProfessionalID && g.OrganisationID == org && g.ActiveAt(q.At) && s.catalogue.Contains(g.Category, q.Category) && s.purposeCovers(g.Purpose, q.Purpose) {
+				return Verdict{Allowed: true, Reason: ReasonGranted, GrantID: g.ID, OrganisationID: org}, nil
+			}
+		}
+		return Verdict{Reason: ReasonStopped, OrganisationID: org}, nil
 	}
-	return Verdict{Reason: explain(s, pol, q)}, nil
+	if pol == nil {
+		p, err := s.store.GetPolicy(ctx, q.YoungPersonID)
+		if err != nil {
+			return Verdict{}, err
+		}
+		pol = &p
+	}
+	q.OrganisationID = orgs[0]
+	return Verdict{Reason: explain(s, *pol, q, orgs), OrganisationID: orgs[0]}, nil
 }
 
 func (s *Service) purposeCovers(granted, asked string) bool {
@@ -99,19 +126,29 @@ func (s *Service) purposeCovers(granted, asked string) bool {
 
 // explain finds the first condition that failed, in the order a young
 // person would check them.
-func explain(s *Service, pol Policy, q Question) Reason {
+func explain(s *Service, pol Policy, q Question, orgs []string) Reason {
 	for _, b := range pol.Blocks {
 		if b.ProfessionalID == q.ProfessionalID {
 			return ReasonBlocked
 		}
 	}
 	var theirs []Grant
+	elsewhere := false
 	for _, g := range pol.Grants {
-		if g.ProfessionalID == q.ProfessionalID {
+		if g.ProfessionalID != q.ProfessionalID {
+			continue
+		}
+		if slices.Contains(orgs, g.OrganisationID) {
 			theirs = append(theirs, g)
+		} else {
+			elsewhere = true
 		}
 	}
 	if len(theirs) == 0 {
+		if elsewhere {
+			// Shared with them where they used to work, not where they are.
+			return ReasonMembershipEnded
+		}
 		return ReasonNoSharing
 	}
 	var sameCat []Grant

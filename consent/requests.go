@@ -37,6 +37,16 @@ func (s *Service) Ask(ctx context.Context, profID, ypID string, in NewRequest) (
 	} else if !works {
 		return AccessRequest{}, ErrNotFound
 	}
+	// Someone the young person has blocked may not keep asking.
+	pol, err := s.store.GetPolicy(ctx, ypID)
+	if err != nil {
+		return AccessRequest{}, err
+	}
+	for _, b := range pol.Blocks {
+		if b.ProfessionalID == profID {
+			return AccessRequest{}, ErrNotFound
+		}
+	}
 	if len(in.Categories) == 0 {
 		return AccessRequest{}, Invalid("categories", "choose at least one kind of information")
 	}
@@ -206,7 +216,7 @@ func (s *Service) applyApproval(ctx context.Context, r AccessRequest) (AccessReq
 			exists := slices.ContainsFunc(p.Grants, func(g Grant) bool { return g.RequestID == r.ID && g.Category == c })
 			if !exists {
 				p.Grants = append(p.Grants, Grant{
-					ID: NewID("g"), ProfessionalID: r.ProfessionalID, YoungPersonID: r.YoungPersonID, Category: c, Purpose: r.Purpose,
+					ID: NewID("g"), ProfessionalID: r.ProfessionalID, OrganisationID: r.OrganisationID, YoungPersonID: r.YoungPersonID, Category: c, Purpose: r.Purpose,
 					GrantedBy: r.DecidedBy, RequestID: r.ID, CreatedAt: r.DecidedAt, Until: until,
 				})
 			}

@@ -156,11 +156,13 @@ func (s *Service) checkNewGrant(ctx context.Context, g *Grant, now time.Time) er
 	if g.Until.Sub(now) > MaxGrantLength {
 		return Invalid("until", "can be at most 2 years from now")
 	}
-	if _, ok, err := s.activeMembership(ctx, g.ProfessionalID, now); err != nil {
+	m, ok, err := s.activeMembership(ctx, g.ProfessionalID, now)
+	if err != nil {
 		return err
 	} else if !ok {
 		return Invalid("professionalId", "not a professional working with an organisation in Sayso")
 	}
+	g.OrganisationID = m.OrganisationID
 	return nil
 }
 
@@ -257,8 +259,13 @@ func (s *Service) RecordCompetence(ctx context.Context, actorID, ypID string, co
 	if len(note) > maxReasonLength {
 		return Invalid("note", "is too long")
 	}
-	_, err := s.updatePolicy(ctx, ypID, func(p *Policy) error {
-		p.Competence = append(p.Competence, Competence{RecordedBy: actorID, RecordedAt: now, Competent: competent, Note: note})
+	// The professional's words about the young person are theirs to erase.
+	sealed, err := s.sealText(ctx, ypID, fmt.Sprintf("competence|%d|%s", now.UnixMilli(), actorID), note)
+	if err != nil {
+		return err
+	}
+	_, err = s.updatePolicy(ctx, ypID, func(p *Policy) error {
+		p.Competence = append(p.Competence, Competence{RecordedBy: actorID, RecordedAt: now, Competent: competent, Note: sealed})
 		return nil
 	})
 	return err
@@ -300,11 +307,15 @@ func (s *Service) receipt(ctx context.Context, g Grant, event string, at time.Ti
 	if prof, err := s.store.GetPerson(ctx, g.ProfessionalID); err == nil {
 		r.Recipient = ReceiptParty{ID: prof.ID, Name: prof.Name}
 	}
-	if m, ok, err := s.activeMembership(ctx, g.ProfessionalID, at); err == nil && ok {
-		r.Recipient.Role = string(m.Role)
-		if org, err := s.store.GetOrganisation(ctx, m.OrganisationID); err == nil {
-			r.Controllers = []ReceiptParty{{ID: org.ID, Name: org.Name, Role: "controller"}}
+	if ms, err := s.store.MembershipsOf(ctx, g.ProfessionalID); err == nil {
+		for _, m := range ms {
+			if m.OrganisationID == g.OrganisationID && m.Role != RoleDPO {
+				r.Recipient.Role = string(m.Role)
+			}
 		}
+	}
+	if org, err := s.store.GetOrganisation(ctx, g.OrganisationID); err == nil {
+		r.Controllers = []ReceiptParty{{ID: org.ID, Name: org.Name, Role: "controller"}}
 	}
 	return s.receipts.SignReceipt(r)
 }

@@ -50,7 +50,8 @@ type Log struct {
 	done chan struct{}
 	wg   sync.WaitGroup
 
-	cpMu sync.Mutex // one checkpoint at a time
+	cpMu       sync.Mutex // one checkpoint at a time
+	lastSigned time.Time  // when this instance last signed one
 }
 
 type appendReq struct {
@@ -349,9 +350,33 @@ func (l *Log) Checkpoint(ctx context.Context) (int64, []byte, error) {
 	if err := l.store.PutCheckpoint(ctx, size, signed); err != nil {
 		return 0, nil, err
 	}
+	l.lastSigned = time.Now()
 	// Another instance may have stored this size first; theirs stands.
 	signed, err = l.store.Checkpoint(ctx, size)
 	return size, signed, err
+}
+
+// onDemandEvery bounds how often a request from outside can make this
+// instance sign a checkpoint.
+const onDemandEvery = 10 * time.Second
+
+// Latest returns the newest signed checkpoint. It signs a new one first only
+// if there is none yet or this instance has not signed one for a while, so
+// anonymous callers cannot make Sayso sign and write at will.
+func (l *Log) Latest(ctx context.Context) (int64, []byte, error) {
+	l.cpMu.Lock()
+	recent := time.Since(l.lastSigned) < onDemandEvery
+	l.cpMu.Unlock()
+	if recent {
+		size, signed, err := l.store.LatestCheckpoint(ctx)
+		if err == nil {
+			return size, signed, nil
+		}
+		if !errors.Is(err, consent.ErrNotFound) {
+			return 0, nil, err
+		}
+	}
+	return l.Checkpoint(ctx)
 }
 
 func (l *Log) treeHash(ctx context.Context, size int64) (tlog.Hash, error) {
@@ -377,7 +402,7 @@ func (l *Log) Prove(ctx context.Context, index, treeSize int64) (Proof, error) {
 	var signed []byte
 	var err error
 	if treeSize == 0 {
-		treeSize, signed, err = l.Checkpoint(ctx)
+		treeSize, signed, err = l.Latest(ctx)
 	} else {
 		signed, err = l.store.Checkpoint(ctx, treeSize)
 	}

@@ -25,8 +25,9 @@ type Adapter struct {
 	store     consent.Store
 	catalogue consent.Catalogue
 
-	// Set by the last load: what was loaded, and until when it holds.
-	loaded     consent.Policy
+	// Set by the last load: until when what was loaded holds. The policy
+	// itself is not kept: every cached enforcer keeps its adapter, and a
+	// copy of the policy there cost 4 KB per cached young person.
 	validUntil time.Time
 }
 
@@ -62,7 +63,6 @@ func (a *Adapter) LoadFilteredPolicy(m model.Model, filter any) error {
 
 // load writes pol's lines into m and records how long they hold.
 func (a *Adapter) load(m model.Model, pol consent.Policy, at time.Time) error {
-	a.loaded = pol
 	a.validUntil = time.Time{}
 	for _, c := range a.catalogue.Categories {
 		if c.Parent != "" {
@@ -88,16 +88,22 @@ func (a *Adapter) load(m model.Model, pol consent.Policy, at time.Time) error {
 			continue
 		}
 		a.shorten(g.Until)
-		if err := persist.LoadPolicyArray([]string{"p", g.ProfessionalID, g.Category, g.Purpose, "allow"}, m); err != nil {
+		if err := persist.LoadPolicyArray([]string{"p", Subject(g.ProfessionalID, g.OrganisationID), g.Category, g.Purpose, "allow"}, m); err != nil {
 			return err
 		}
 	}
 	for _, b := range pol.Blocks {
-		if err := persist.LoadPolicyArray([]string{"p", b.ProfessionalID, "*", "*", "deny"}, m); err != nil {
+		// A block holds wherever the professional works.
+		if err := persist.LoadPolicyArray([]string{"p", b.ProfessionalID + "@*", "*", "*", "deny"}, m); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// Subject is a professional as Casbin sees them: who, and where they work.
+func Subject(professionalID, organisationID string) string {
+	return professionalID + "@" + organisationID
 }
 
 func (a *Adapter) shorten(t time.Time) {

@@ -68,7 +68,7 @@ func (e *Enforcer) Allowed(ctx context.Context, q consent.Question) (bool, error
 	if err != nil {
 		return false, err
 	}
-	return enf.Enforce(q.ProfessionalID, q.Category, q.Purpose)
+	return enf.Enforce(Subject(q.ProfessionalID, q.OrganisationID), q.Category, q.Purpose)
 }
 
 // enforcerFor returns a cached enforcer if it matches version and is still

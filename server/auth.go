@@ -219,7 +219,10 @@ func (s *Server) signInProblem(c echo.Context, status int) error {
 // safeReturn keeps only local paths, so /login cannot be used to send people
 // to another site.
 func safeReturn(p string) string {
-	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\r\n") {
+	// Browsers drop tabs and newlines from URLs and read \ as /, so any
+	// control character or backslash could turn /x into //evil.example.
+	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsRune(p, '\\') ||
+		strings.ContainsFunc(p, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return "/"
 	}
 	return p

@@ -133,6 +133,9 @@ func (s *Server) handleOrgDisclosures(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if limit == 0 || limit > 1000 {
+		return consent.Invalid("limit", "must be from 1 to 1000")
+	}
 	orgID, actor := c.Param("orgId"), personID(c)
 	format := c.QueryParam("format")
 	switch format {
@@ -146,7 +149,7 @@ func (s *Server) handleOrgDisclosures(c echo.Context) error {
 			out = append(out, entryOut(e))
 		}
 		body := map[string]any{"disclosures": out}
-		if len(entries) > 0 && len(entries) == int(max(1, min(limit, 1000))) {
+		if len(entries) > 0 && len(entries) == int(limit) {
 			body["nextCursor"] = base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(entries[len(entries)-1].Index, 10)))
 		}
 		return c.JSON(http.StatusOK, body)
@@ -200,7 +203,7 @@ func (s *Server) handleOrgDisclosures(c echo.Context) error {
 // The log, for anyone to check.
 
 func (s *Server) handleCheckpoint(c echo.Context) error {
-	_, signed, err := s.log.Checkpoint(c.Request().Context())
+	_, signed, err := s.log.Latest(c.Request().Context())
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"sayso/consent"
+	"sayso/internal/storetestenv"
 	"sayso/internal/testenv"
 	"sayso/internal/wire"
 	"sayso/ledger"
@@ -80,17 +81,17 @@ func (f *faultyStore) AppendLog(ctx context.Context, first int64, entries []cons
 	return f.Store.AppendLog(ctx, first, entries, hashes)
 }
 
-// faultEnv is a whole Sayso, built by internal/wire as always, with a
-// faultyStore over its store.
+// faultEnv is a whole Sayso, built by internal/wire as always on the
+// backend's store, with a faultyStore over it.
 type faultEnv struct {
 	*testenv.Env
 	faults *faultyStore
 }
 
-func newFaultEnv(t *testing.T) *faultEnv {
+func newFaultEnv(t *testing.T, backend storetestenv.Backend) *faultEnv {
 	t.Helper()
 	faults := &faultyStore{}
-	env := testenv.New(t, func(o *wire.Options) {
+	env := testenv.New(t, backend.New(t).Wire, func(o *wire.Options) {
 		o.WrapStore = func(s consent.Store) consent.Store {
 			faults.Store = s
 			return faults
@@ -205,100 +206,102 @@ func TestFaults_LogAppendFailsClosed(t *testing.T) {
 		{"AppendErrors", appendErrors, 0, 2500 * time.Millisecond},
 		{"AppendHangs", appendHangs, 1900 * time.Millisecond, 3 * time.Second},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			env := newFaultEnv(t)
-			ctx := context.Background()
-			amara, sam := env.SignIn(t, "amara"), env.SignIn(t, "sam")
-			holder := env.Client(t)
-			// A read that never ends must fail the test, not hang it.
-			sam.Timeout, holder.Timeout = 10*time.Second, 10*time.Second
-			grant(t, env.Env, amara, "amara", "sam", "address", "home-visit")
-			readPath := env.URL + "/v1/young-people/amara/records/address?purpose=home-visit"
-			if status, _, body := rawCall(t, sam, http.MethodGet, readPath, "", nil); status != http.StatusOK {
-				t.Fatalf("read before the fault = %d %s, want 200", status, body)
-			}
-			token := holderToken(t, env.Env)
-			decision := map[string]any{"professionalId": "sam", "youngPersonId": "amara", "category": "address", "purpose": "home-visit"}
-			status, grantsBefore := call(t, env.Env, amara, http.MethodGet, "/v1/young-people/amara/grants", nil)
-			mustStatus(t, "GET grants before", status, http.StatusOK, grantsBefore)
-			sizeBefore := env.logSize(t)
+	storetestenv.Run(t, func(t *testing.T, backend storetestenv.Backend) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				env := newFaultEnv(t, backend)
+				ctx := context.Background()
+				amara, sam := env.SignIn(t, "amara"), env.SignIn(t, "sam")
+				holder := env.Client(t)
+				// A read that never ends must fail the test, not hang it.
+				sam.Timeout, holder.Timeout = 10*time.Second, 10*time.Second
+				grant(t, env.Env, amara, "amara", "sam", "address", "home-visit")
+				readPath := env.URL + "/v1/young-people/amara/records/address?purpose=home-visit"
+				if status, _, body := rawCall(t, sam, http.MethodGet, readPath, "", nil); status != http.StatusOK {
+					t.Fatalf("read before the fault = %d %s, want 200", status, body)
+				}
+				token := holderToken(t, env.Env)
+				decision := map[string]any{"professionalId": "sam", "youngPersonId": "amara", "category": "address", "purpose": "home-visit"}
+				status, grantsBefore := call(t, env.Env, amara, http.MethodGet, "/v1/young-people/amara/grants", nil)
+				mustStatus(t, "GET grants before", status, http.StatusOK, grantsBefore)
+				sizeBefore := env.logSize(t)
 
-			env.faults.set(tt.mode)
-			start := time.Now()
-			status, header, body := rawCall(t, sam, http.MethodGet, readPath, "", nil)
-			took := time.Since(start)
-			mustBeUnavailable(t, "read while appends fail", status, header, body)
-			if took < tt.min || took > tt.max {
-				t.Errorf("read while appends fail took %v, want between %v and %v", took, tt.min, tt.max)
-			}
-			t.Logf("read while appends fail answered in %v", took)
+				env.faults.set(tt.mode)
+				start := time.Now()
+				status, header, body := rawCall(t, sam, http.MethodGet, readPath, "", nil)
+				took := time.Since(start)
+				mustBeUnavailable(t, "read while appends fail", status, header, body)
+				if took < tt.min || took > tt.max {
+					t.Errorf("read while appends fail took %v, want between %v and %v", took, tt.min, tt.max)
+				}
+				t.Logf("read while appends fail answered in %v", took)
 
-			start = time.Now()
-			status, header, body = rawCall(t, holder, http.MethodPost, env.URL+"/v1/decisions", token, decision)
-			took = time.Since(start)
-			mustBeUnavailable(t, "holder decision while appends fail", status, header, body)
-			if took < tt.min || took > tt.max {
-				t.Errorf("holder decision while appends fail took %v, want between %v and %v", took, tt.min, tt.max)
-			}
-			t.Logf("holder decision while appends fail answered in %v", took)
+				start = time.Now()
+				status, header, body = rawCall(t, holder, http.MethodPost, env.URL+"/v1/decisions", token, decision)
+				took = time.Since(start)
+				mustBeUnavailable(t, "holder decision while appends fail", status, header, body)
+				if took < tt.min || took > tt.max {
+					t.Errorf("holder decision while appends fail took %v, want between %v and %v", took, tt.min, tt.max)
+				}
+				t.Logf("holder decision while appends fail answered in %v", took)
 
-			if n := env.faults.attempts.Load(); n == 0 {
-				t.Errorf("AppendLog calls that met the fault = 0, want some: the fault was never reached")
-			}
-			env.settle(t)
-			if got := env.logSize(t); got != sizeBefore {
-				t.Errorf("LogSize() after refused answers = %d, want %d (unchanged)", got, sizeBefore)
-			}
+				if n := env.faults.attempts.Load(); n == 0 {
+					t.Errorf("AppendLog calls that met the fault = 0, want some: the fault was never reached")
+				}
+				env.settle(t)
+				if got := env.logSize(t); got != sizeBefore {
+					t.Errorf("LogSize() after refused answers = %d, want %d (unchanged)", got, sizeBefore)
+				}
 
-			// Appends work again: the next read is answered and logged once.
-			status, _, body = rawCall(t, sam, http.MethodGet, readPath, "", nil)
-			if status != http.StatusOK {
-				t.Fatalf("read after the fault = %d %s, want 200", status, body)
-			}
-			var read struct {
-				LogIndex int64 `json:"logIndex"`
-			}
-			if err := json.Unmarshal(body, &read); err != nil {
-				t.Fatalf("read after the fault: %v", err)
-			}
-			if got := env.logSize(t); got != sizeBefore+1 {
-				t.Errorf("LogSize() after one read = %d, want %d", got, sizeBefore+1)
-			}
-			if read.LogIndex != sizeBefore {
-				t.Errorf("logIndex of the read after the fault = %d, want %d", read.LogIndex, sizeBefore)
-			}
-			entries, err := env.faults.Store.LogEntries(ctx, sizeBefore, sizeBefore+1)
-			if err != nil || len(entries) != 1 {
-				t.Fatalf("LogEntries(%d, %d) = %d entries, %v; want 1, nil", sizeBefore, sizeBefore+1, len(entries), err)
-			}
-			// Its look-up fields; Verify below checks them against its bytes.
-			if e := entries[0]; e.Outcome != consent.OutcomeDisclosed || e.ActorID != "sam" || e.YoungPersonID != "amara" || e.Category != "address" {
-				t.Errorf("entry %d = %s: %s read %s's %s, want disclosed: sam read amara's address", sizeBefore, e.Outcome, e.ActorID, e.YoungPersonID, e.Category)
-			}
+				// Appends work again: the next read is answered and logged once.
+				status, _, body = rawCall(t, sam, http.MethodGet, readPath, "", nil)
+				if status != http.StatusOK {
+					t.Fatalf("read after the fault = %d %s, want 200", status, body)
+				}
+				var read struct {
+					LogIndex int64 `json:"logIndex"`
+				}
+				if err := json.Unmarshal(body, &read); err != nil {
+					t.Fatalf("read after the fault: %v", err)
+				}
+				if got := env.logSize(t); got != sizeBefore+1 {
+					t.Errorf("LogSize() after one read = %d, want %d", got, sizeBefore+1)
+				}
+				if read.LogIndex != sizeBefore {
+					t.Errorf("logIndex of the read after the fault = %d, want %d", read.LogIndex, sizeBefore)
+				}
+				entries, err := env.faults.Store.LogEntries(ctx, sizeBefore, sizeBefore+1)
+				if err != nil || len(entries) != 1 {
+					t.Fatalf("LogEntries(%d, %d) = %d entries, %v; want 1, nil", sizeBefore, sizeBefore+1, len(entries), err)
+				}
+				// Its look-up fields; Verify below checks them against its bytes.
+				if e := entries[0]; e.Outcome != consent.OutcomeDisclosed || e.ActorID != "sam" || e.YoungPersonID != "amara" || e.Category != "address" {
+					t.Errorf("entry %d = %s: %s read %s's %s, want disclosed: sam read amara's address", sizeBefore, e.Outcome, e.ActorID, e.YoungPersonID, e.Category)
+				}
 
-			status, grantsAfter := call(t, env.Env, amara, http.MethodGet, "/v1/young-people/amara/grants", nil)
-			mustStatus(t, "GET grants after", status, http.StatusOK, grantsAfter)
-			if !reflect.DeepEqual(grantsAfter, grantsBefore) {
-				t.Errorf("GET grants after the fault = %v, want %v (unchanged)", grantsAfter, grantsBefore)
-			}
+				status, grantsAfter := call(t, env.Env, amara, http.MethodGet, "/v1/young-people/amara/grants", nil)
+				mustStatus(t, "GET grants after", status, http.StatusOK, grantsAfter)
+				if !reflect.DeepEqual(grantsAfter, grantsBefore) {
+					t.Errorf("GET grants after the fault = %v, want %v (unchanged)", grantsAfter, grantsBefore)
+				}
 
-			// The log verifies, against a checkpoint signed after the fault.
-			if _, _, err := env.App.Log.Checkpoint(ctx); err != nil {
-				t.Fatalf("Checkpoint() = %v, want nil", err)
-			}
-			storedOrigin, err := env.App.Keys.LogOrigin("")
-			if err != nil {
-				t.Fatalf("LogOrigin() = %v, want nil", err)
-			}
-			vkey, err := ledger.VerifierKey(storedOrigin, env.App.Keys.Signing.Public().(ed25519.PublicKey))
-			if err != nil {
-				t.Fatalf("VerifierKey() = %v, want nil", err)
-			}
-			rep, err := ledger.Verify(ctx, env.faults.Store, []string{vkey}, storedOrigin, nil)
-			if err != nil || !rep.OK() || rep.Entries != sizeBefore+1 || rep.Checkpoints == 0 {
-				t.Errorf("Verify() = %+v, %v; want OK with %d entries and a checkpoint", rep, err, sizeBefore+1)
-			}
-		})
-	}
+				// The log verifies, against a checkpoint signed after the fault.
+				if _, _, err := env.App.Log.Checkpoint(ctx); err != nil {
+					t.Fatalf("Checkpoint() = %v, want nil", err)
+				}
+				storedOrigin, err := env.App.Keys.LogOrigin("")
+				if err != nil {
+					t.Fatalf("LogOrigin() = %v, want nil", err)
+				}
+				vkey, err := ledger.VerifierKey(storedOrigin, env.App.Keys.Signing.Public().(ed25519.PublicKey))
+				if err != nil {
+					t.Fatalf("VerifierKey() = %v, want nil", err)
+				}
+				rep, err := ledger.Verify(ctx, env.faults.Store, []string{vkey}, storedOrigin, nil)
+				if err != nil || !rep.OK() || rep.Entries != sizeBefore+1 || rep.Checkpoints == 0 {
+					t.Errorf("Verify() = %+v, %v; want OK with %d entries and a checkpoint", rep, err, sizeBefore+1)
+				}
+			})
+		}
+	})
 }

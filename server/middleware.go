@@ -114,3 +114,33 @@ func sameOrigin(public *url.URL) echo.MiddlewareFunc {
 		}
 	}
 }
+
+// validID reports whether s can be an id: 1 to 64 letters, digits, dots,
+// dashes or underscores. Nothing else is looked up, logged or sealed.
+func validID(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// validParams answers 404 to any path whose ids could not be ids, before a
+// handler looks anything up or writes an entry about them.
+func validParams(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		for i, name := range c.ParamNames() {
+			if name == "*" || i >= len(c.ParamValues()) {
+				continue
+			}
+			if !validID(c.ParamValues()[i]) {
+				return echo.ErrNotFound
+			}
+		}
+		return next(c)
+	}
+}

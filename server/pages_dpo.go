@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -304,14 +303,12 @@ type verifyResult struct {
 	Failure string
 }
 
-var lastVerify sync.Map // *Server -> verifyResult
-
 func (s *Server) pageDPOLog(c echo.Context) error {
 	org, err := s.dpoOrg(c, c.Param("orgId"))
 	if err != nil {
 		return err
 	}
-	size, signed, err := s.log.Checkpoint(c.Request().Context())
+	size, signed, err := s.log.Latest(c.Request().Context())
 	if err != nil {
 		return err
 	}
@@ -328,7 +325,7 @@ func (s *Server) pageDPOLog(c echo.Context) error {
 		Checkpts   int
 		Problem    string
 	}{Org: org, Base: "/dpo/" + url.PathEscape(org.ID), Size: size, Checkpoint: string(signed), Key: s.log.VerifierKey()}
-	if v, ok := lastVerify.Load(s); ok {
+	if v, ok := s.verifies.Load(org.ID); ok {
 		r := v.(verifyResult)
 		d.Checked, d.At, d.By = true, frontend.DateTime(r.At), r.By
 		d.OK, d.Entries, d.Checkpts, d.Problem = r.Failure == "" && r.Report.OK(), r.Report.Entries, r.Report.Checkpoints, r.Report.Problem
@@ -351,7 +348,7 @@ func (s *Server) pageDPOVerify(c echo.Context) error {
 	if err != nil {
 		r.Failure = "The check could not finish: Sayso could not read the whole log in time. Try again, or run sayso verify-log."
 	}
-	lastVerify.Store(s, r)
+	s.verifies.Store(org.ID, r)
 	if r.Failure == "" && rep.OK() {
 		s.setFlash(c, "The log checked out: every entry and every signed checkpoint is as it was written.")
 	} else {

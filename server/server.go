@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -49,7 +50,10 @@ type Server struct {
 	jwks    any
 	log     *ledger.Log
 	limiter *limiter
-	echo    *echo.Echo
+	// verifies keeps each organisation's last log check (pages_dpo.go).
+	verifies sync.Map
+	tokens   tokenCache // holder systems' verified access tokens
+	echo     *echo.Echo
 }
 
 // Mount adds a handler for everything under prefix, such as the development
@@ -91,7 +95,7 @@ func New(logger *slog.Logger, cfg Config, svc *consent.Service, store consent.St
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(requestID(), accessLog(logger), securityHeaders(secure), sameOrigin(public), s.session())
+	e.Use(requestID(), accessLog(logger), securityHeaders(secure), sameOrigin(public), validParams, s.session())
 	s.echo = e
 	s.routes(mounts)
 	return s, nil

@@ -15,6 +15,7 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwk"
 	"github.com/lestrrat-go/jwx/v3/jws"
 
+	"sayso/consent"
 	"sayso/demo"
 	"sayso/internal/testenv"
 )
@@ -181,6 +182,49 @@ func TestSharing_Scenarios(t *testing.T) {
 		if status, typ := read(t, env, sam, "amara", "address", "home-visit"); status != http.StatusForbidden || typ != "refused:membership-ended" {
 			t.Errorf("read after leaving = %d %s, want 403 refused:membership-ended", status, typ)
 		}
+	})
+
+	t.Run("LeaverWhoJoinsAnotherOrganisationKeepsNothing", func(t *testing.T) {
+		env := testenv.New(t)
+		amara, sam := env.SignIn(t, "amara"), env.SignIn(t, "sam")
+		grant(t, env, amara, "amara", "sam", "address", "home-visit")
+		ctx, now := context.Background(), env.Clock.Now()
+		if err := env.App.Store.EndMembership(ctx, "m-sam", now); err != nil {
+			t.Fatal(err)
+		}
+		if err := env.App.Store.CreateMembership(ctx, consent.Membership{ID: "m-sam-2", PersonID: "sam", OrganisationID: "youth-hub", Role: consent.RoleYouthWorker, StartedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		if status, typ := read(t, env, sam, "amara", "address", "home-visit"); status != http.StatusForbidden || typ != "refused:membership-ended" {
+			t.Errorf("read by Sam at his new organisation = %d %s, want 403 refused:membership-ended", status, typ)
+		}
+		// Riverside's own system is told no as well, and Dana sees the question.
+		req, _ := http.NewRequest(http.MethodPost, env.URL+"/v1/decisions", jsonBody(map[string]any{"professionalId": "sam", "youngPersonId": "amara", "category": "address", "purpose": "home-visit"}))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+holderToken(t, env))
+		resp, err := env.Client(t).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out map[string]any
+		json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		if out["decision"] != "deny" || out["reason"] != "membership-ended" {
+			t.Errorf("holder decision for a leaver = %v, want deny membership-ended", out)
+		}
+		status, body := call(t, env, env.SignIn(t, "dana"), http.MethodGet, "/v1/organisations/riverside-council/disclosures?outcome=denied", nil)
+		if status != http.StatusOK || len(body["disclosures"].([]any)) != 1 {
+			t.Errorf("Riverside's denied entries = %d %v, want the leaver's one", status, body)
+		}
+	})
+
+	t.Run("BlockedProfessionalCannotAsk", func(t *testing.T) {
+		env := testenv.New(t)
+		amara, sam := env.SignIn(t, "amara"), env.SignIn(t, "sam")
+		status, body := call(t, env, amara, http.MethodPost, "/v1/young-people/amara/blocks", map[string]any{"professionalId": "sam"})
+		mustStatus(t, "POST block", status, http.StatusNoContent, body)
+		status, body = call(t, env, sam, http.MethodPost, "/v1/young-people/amara/requests", map[string]any{"categories": []string{"address"}, "purpose": "home-visit", "reason": "Please."})
+		mustStatus(t, "blocked professional asks", status, http.StatusNotFound, body)
 	})
 
 	t.Run("BlockedDenied", func(t *testing.T) {

@@ -22,7 +22,7 @@ import (
 
 	"sayso/consent"
 	"sayso/internal/apitest"
-	"sayso/store/sqlite"
+	"sayso/internal/storetestenv"
 )
 
 // Settings of the crash test.
@@ -39,12 +39,14 @@ const (
 // its log entry was promised durable) must be in the log after the crashes,
 // at the index the answer gave, and the log must still verify.
 //
+// It runs on every backend: the embedded store, and MongoDB when
+// SAYSO_TEST_MONGODB_URI names a server (see internal/storetestenv).
+//
 // SAYSO_CRASH_SEED=n replays the kill timings of a logged run.
 func TestCrash_KillNineLosesNoAcknowledgedEntry(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and kills it many times")
 	}
-	started := time.Now()
 	bin := filepath.Join(t.TempDir(), "sayso")
 	build := exec.Command("go", "build", "-o", bin, ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -60,14 +62,21 @@ func TestCrash_KillNineLosesNoAcknowledgedEntry(t *testing.T) {
 		seed = n
 	}
 	t.Logf("seed %d (SAYSO_CRASH_SEED=%d replays the kill timings)", seed, seed)
+	storetestenv.Run(t, func(t *testing.T, backend storetestenv.Backend) {
+		killNineRounds(t, bin, seed, backend.New(t))
+	})
+}
+
+// killNineRounds is the crash test on one store.
+func killNineRounds(t *testing.T, bin string, seed uint64, place storetestenv.Place) {
+	started := time.Now()
 	rng := rand.New(rand.NewPCG(seed, 0))
-	dataDir := t.TempDir()
 
 	var acked []int64      // logIndex of every read answered 200 in full
 	var checkpointed int64 // the largest size a served checkpoint named
 	other := map[int]int{} // other statuses the readers saw, for the log
 	for round := range crashRounds {
-		srv := startSayso(t, bin, dataDir)
+		srv := startSayso(t, bin, place)
 		amara, sam := crashSignIn(t, srv.base, "amara"), crashSignIn(t, srv.base, "sam")
 		if round == 0 {
 			crashGrant(t, srv.base, amara)
@@ -99,7 +108,7 @@ func TestCrash_KillNineLosesNoAcknowledgedEntry(t *testing.T) {
 
 	// A clean start after the last kill, a checkpoint of the whole log, and
 	// a clean stop.
-	srv := startSayso(t, bin, dataDir)
+	srv := startSayso(t, bin, place)
 	sam := crashSignIn(t, srv.base, "sam")
 	final := crashCheckpoint(t, srv.base, sam)
 	srv.term(t)
@@ -112,9 +121,10 @@ func TestCrash_KillNineLosesNoAcknowledgedEntry(t *testing.T) {
 	if final < checkpointed {
 		t.Errorf("log size after the crashes = %d, want at least %d (a checkpoint was served at that size)", final, checkpointed)
 	}
-	checkAcked(t, dataDir, acked)
+	checkAcked(t, place, acked)
 
-	cmd := exec.Command(bin, "verify-log", "--data-dir", dataDir, "--quiet")
+	cmd := exec.Command(bin, "verify-log", "--data-dir", place.DataDir, "--quiet")
+	cmd.Env = append(os.Environ(), place.Env()...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -126,14 +136,10 @@ func TestCrash_KillNineLosesNoAcknowledgedEntry(t *testing.T) {
 // checkAcked opens the store the killed processes left and checks that each
 // acknowledged index holds Sam's read of Amara's address, and that no index
 // was acknowledged twice.
-func checkAcked(t *testing.T, dataDir string, acked []int64) {
+func checkAcked(t *testing.T, place storetestenv.Place, acked []int64) {
 	t.Helper()
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, nil, filepath.Join(dataDir, "sayso.db"))
-	if err != nil {
-		t.Fatalf("sqlite.Open(sayso.db) = %v, want nil", err)
-	}
-	defer store.Close()
+	store := place.Open(t)
 	size, err := store.LogSize(ctx)
 	if err != nil {
 		t.Fatalf("LogSize() = %v, want nil", err)
@@ -182,12 +188,14 @@ type saysoProcess struct {
 	done chan error
 }
 
-// startSayso starts the binary on a free port and waits until it is ready.
-// If the test fails while it runs, it is killed and its log is shown.
-func startSayso(t *testing.T, bin, dataDir string) *saysoProcess {
+// startSayso starts the binary on a free port over the place's store and
+// waits until it is ready. If the test fails while it runs, it is killed and
+// its log is shown.
+func startSayso(t *testing.T, bin string, place storetestenv.Place) *saysoProcess {
 	t.Helper()
 	addr := freeAddr(t)
-	cmd := exec.Command(bin, "serve", "--dev", "--addr", addr, "--data-dir", dataDir)
+	cmd := exec.Command(bin, "serve", "--dev", "--addr", addr, "--data-dir", place.DataDir)
+	cmd.Env = append(os.Environ(), place.Env()...)
 	p := &saysoProcess{cmd: cmd, base: "http://" + addr, logs: &strings.Builder{}, done: make(chan error, 1)}
 	cmd.Stderr = p.logs
 	if err := cmd.Start(); err != nil {

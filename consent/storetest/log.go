@@ -267,6 +267,13 @@ func testLog(t *testing.T, newStore func(*testing.T) consent.Store) {
 		}
 		appendBatch(t, s, all[:3]...)
 		appendBatch(t, s, all[3:]...)
+		// Refusals are for the DPO, not the feed.
+		for i, o := range []consent.Outcome{consent.OutcomeRefused, consent.OutcomeDenied} {
+			n := len(all) + i
+			e := logEntry(int64(n), "yp1", "o1", at(time.Duration(n)*time.Minute))
+			e.Outcome = o
+			appendBatch(t, s, e)
+		}
 		for _, tc := range []struct {
 			yp     string
 			before int64
@@ -281,7 +288,7 @@ func testLog(t *testing.T, newStore func(*testing.T) consent.Store) {
 			{"yp1", -1, 1, []int64{6}, false},
 			{"yp1", 1, 100, []int64{0}, false},
 			{"yp1", 0, 100, []int64{}, false},
-			{"yp1", 1000, 3, []int64{6, 5, 3}, false},
+			{"yp1", 1000, 3, []int64{6, 5, 3}, false}, // 7 and 8 were refused
 			{"nobody", -1, 100, []int64{}, false},
 		} {
 			got, err := s.DisclosuresAbout(ctx, tc.yp, tc.before, tc.limit)

@@ -58,8 +58,13 @@ type Options struct {
 }
 
 // policyCacheSize bounds how many young people's policies one instance keeps
-// parsed: enough for every young person active in a busy hour.
-const policyCacheSize = 20000
+// parsed. Each cached Casbin enforcer holds about 16 KB, so 5,000 of them
+// bound the cache near 80 MB; at 20,000 the cache alone could reach 320 MB
+// and sayso bench measured 420-540 MB RSS under load with 10,000 active
+// young people (275-310 MB at 5,000, for 10-25% more CPU per request there,
+// where half the decisions rebuild an enforcer). docs/PERFORMANCE.md has the
+// figures.
+const policyCacheSize = 5000
 
 // Unwrapped data-encryption keys are kept briefly, so an erasure made on
 // another instance takes hold within the TTL.

@@ -122,6 +122,7 @@ type policyDoc struct {
 type grantDoc struct {
 	ID             string         `bson:"id"`
 	ProfessionalID string         `bson:"professional_id"`
+	OrganisationID string         `bson:"organisation_id,omitempty"`
 	YoungPersonID  string         `bson:"young_person_id"`
 	Category       string         `bson:"category"`
 	Purpose        string         `bson:"purpose"`
@@ -150,7 +151,7 @@ func toPolicyDoc(p consent.Policy) policyDoc {
 	d := policyDoc{ID: p.YoungPersonID, Version: p.Version}
 	for _, g := range p.Grants {
 		d.Grants = append(d.Grants, grantDoc{
-			ID: g.ID, ProfessionalID: g.ProfessionalID, YoungPersonID: g.YoungPersonID, Category: g.Category, Purpose: g.Purpose,
+			ID: g.ID, ProfessionalID: g.ProfessionalID, OrganisationID: g.OrganisationID, YoungPersonID: g.YoungPersonID, Category: g.Category, Purpose: g.Purpose,
 			GrantedBy: g.GrantedBy, RequestID: g.RequestID, CreatedAt: dt(g.CreatedAt), Until: dt(g.Until),
 			StoppedAt: dt(g.StoppedAt), StoppedBy: g.StoppedBy,
 		})
@@ -168,7 +169,7 @@ func (d policyDoc) policy() consent.Policy {
 	p := consent.Policy{YoungPersonID: d.ID, Version: d.Version}
 	for _, g := range d.Grants {
 		p.Grants = append(p.Grants, consent.Grant{
-			ID: g.ID, ProfessionalID: g.ProfessionalID, YoungPersonID: g.YoungPersonID, Category: g.Category, Purpose: g.Purpose,
+			ID: g.ID, ProfessionalID: g.ProfessionalID, OrganisationID: g.OrganisationID, YoungPersonID: g.YoungPersonID, Category: g.Category, Purpose: g.Purpose,
 			GrantedBy: g.GrantedBy, RequestID: g.RequestID, CreatedAt: tm(g.CreatedAt), Until: tm(g.Until),
 			StoppedAt: tm(g.StoppedAt), StoppedBy: g.StoppedBy,
 		})

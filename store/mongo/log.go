@@ -266,12 +266,13 @@ func limited(o *options.FindOptionsBuilder, limit int) *options.FindOptionsBuild
 	return o
 }
 
-// DisclosuresAbout lists a young person's entries, newest first.
+// DisclosuresAbout lists what was shown of a young person, newest first.
 func (s *Store) DisclosuresAbout(ctx context.Context, youngPersonID string, before int64, limit int) ([]consent.LogEntry, error) {
 	if limit == 0 {
 		return []consent.LogEntry{}, nil
 	}
-	filter := bson.D{{Key: "young_person_id", Value: youngPersonID}}
+	filter := bson.D{{Key: "young_person_id", Value: youngPersonID},
+		{Key: "outcome", Value: bson.D{{Key: "$in", Value: bson.A{string(consent.OutcomeDisclosed), string(consent.OutcomePermitted)}}}}}
 	if before >= 0 {
 		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$lt", Value: before}}})
 	}

@@ -151,13 +151,13 @@ func (s *Store) CheckpointSizes(ctx context.Context) ([]int64, error) {
 	return out, err
 }
 
-// DisclosuresAbout lists a young person's entries, newest first.
+// DisclosuresAbout lists what was shown of a young person, newest first.
 func (s *Store) DisclosuresAbout(ctx context.Context, youngPersonID string, before int64, limit int) ([]consent.LogEntry, error) {
 	if before < 0 {
 		before = 1<<63 - 1
 	}
 	return list(ctx, s.r, "disclosures about", scanEntry,
-		`SELECT `+entryColumns+` FROM log_entries WHERE young_person_id = ? AND idx < ? ORDER BY idx DESC LIMIT ?`, youngPersonID, before, limit)
+		`SELECT `+entryColumns+` FROM log_entries WHERE young_person_id = ? AND outcome IN ('disclosed', 'permitted') AND idx < ? ORDER BY idx DESC LIMIT ?`, youngPersonID, before, limit)
 }
 
 // DisclosuresBy lists an organisation's entries matching f, oldest first.

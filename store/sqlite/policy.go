@@ -23,6 +23,7 @@ type (
 	grantDoc struct {
 		ID             string `json:"id"`
 		ProfessionalID string `json:"professional_id"`
+		OrganisationID string `json:"organisation_id,omitempty"`
 		YoungPersonID  string `json:"young_person_id"`
 		Category       string `json:"category"`
 		Purpose        string `json:"purpose"`
@@ -64,7 +65,7 @@ func encodePolicy(p consent.Policy) (string, error) {
 	var d policyDoc
 	for _, g := range p.Grants {
 		d.Grants = append(d.Grants, grantDoc{
-			ID: g.ID, ProfessionalID: g.ProfessionalID, YoungPersonID: g.YoungPersonID,
+			ID: g.ID, ProfessionalID: g.ProfessionalID, OrganisationID: g.OrganisationID, YoungPersonID: g.YoungPersonID,
 			Category: g.Category, Purpose: g.Purpose, GrantedBy: g.GrantedBy, RequestID: g.RequestID,
 			CreatedAt: docMS(g.CreatedAt), Until: docMS(g.Until), StoppedAt: docMS(g.StoppedAt), StoppedBy: g.StoppedBy,
 		})
@@ -87,7 +88,7 @@ func decodePolicy(youngPersonID string, version int64, doc string) (consent.Poli
 	}
 	for _, g := range d.Grants {
 		p.Grants = append(p.Grants, consent.Grant{
-			ID: g.ID, ProfessionalID: g.ProfessionalID, YoungPersonID: g.YoungPersonID,
+			ID: g.ID, ProfessionalID: g.ProfessionalID, OrganisationID: g.OrganisationID, YoungPersonID: g.YoungPersonID,
 			Category: g.Category, Purpose: g.Purpose, GrantedBy: g.GrantedBy, RequestID: g.RequestID,
 			CreatedAt: docTime(g.CreatedAt), Until: docTime(g.Until), StoppedAt: docTime(g.StoppedAt), StoppedBy: g.StoppedBy,
 		})
