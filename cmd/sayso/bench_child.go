@@ -41,7 +41,10 @@ func startBenchChild(ctx context.Context, binary, dataDir, addr, pprofAddr strin
 		return nil, err
 	}
 	defer logFile.Close()
-	args := []string{"serve", "--dev", "--addr", addr, "--data-dir", dataDir}
+	// Rate limits are off (as by default in development mode): one holder
+	// system and a few thousand professionals are to go as fast as Sayso
+	// can serve them, not as fast as a council's limits allow.
+	args := []string{"serve", "--dev", "--addr", addr, "--data-dir", dataDir, "--rate-limits", "off"}
 	if pprofAddr != "" {
 		args = append(args, "--pprof", pprofAddr)
 	}
@@ -49,8 +52,11 @@ func startBenchChild(ctx context.Context, binary, dataDir, addr, pprofAddr strin
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Only what serve reads; nothing from the caller's SAYSO_* settings.
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
-	if v := os.Getenv("GOMAXPROCS"); v != "" {
-		cmd.Env = append(cmd.Env, "GOMAXPROCS="+v)
+	// The Go runtime settings an operator might give Sayso pass through.
+	for _, name := range []string{"GOMAXPROCS", "GOMEMLIMIT", "GOGC"} {
+		if v := os.Getenv(name); v != "" {
+			cmd.Env = append(cmd.Env, name+"="+v)
+		}
 	}
 	c := &benchChild{cmd: cmd, base: "http://" + addr, pprof: pprofAddr, logPath: logPath, done: make(chan error, 1)}
 	started := time.Now()

@@ -237,7 +237,6 @@ type benchDriver struct {
 	w           *benchWorld
 	base        string
 	client      *http.Client
-	holderPros  []int // active professionals the demo holder system may ask about
 	tokenMu     sync.Mutex
 	token       string
 	madeMu      sync.Mutex
@@ -252,11 +251,6 @@ func newBenchDriver(ctx context.Context, w *benchWorld, base string, clients int
 		client: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 			MaxIdleConns: 2 * clients, MaxIdleConnsPerHost: 2 * clients, IdleConnTimeout: time.Minute, DisableCompression: true,
 		}}}
-	for _, k := range w.activePros {
-		if w.orgOf(k).ID == demo.HolderOrganisation {
-			d.holderPros = append(d.holderPros, k)
-		}
-	}
 	if _, err := d.holderToken(ctx, ""); err != nil {
 		return nil, err
 	}
@@ -268,25 +262,33 @@ func newBenchDriver(ctx context.Context, w *benchWorld, base string, clients int
 	return d, nil
 }
 
-// question picks a young person, category and purpose for professional k:
-// one of k's grants when allowed, else a purpose k was not granted or a
-// young person k has no grant about.
-func (d *benchDriver) question(rng *rand.Rand, k int, allowed bool) (yp, category, purpose string) {
+// question picks an active young person, and a professional with a grant
+// about them, and what that professional asks: when allowed, exactly what
+// the grant covers; else a purpose it does not cover, or the same question
+// about another active young person who has shared nothing with them.
+// holder limits the professionals to those the holder system may ask about.
+func (d *benchDriver) question(rng *rand.Rand, allowed, holder bool) (k int, yp, category, purpose string) {
 	w := d.w
 	for {
-		j := rng.IntN(benchGrantsEach)
+		i, j := w.active[rng.IntN(len(w.active))], rng.IntN(benchGrantsEach)
+		k = w.proOf(i, j)
+		if holder && w.orgOf(k).ID != demo.HolderOrganisation {
+			continue
+		}
 		cat, pur := benchCategories[j%len(benchCategories)], benchPurposes[j%len(benchPurposes)]
 		if ask, ok := benchAsk[cat]; ok {
 			cat = ask
 		}
-		if !allowed && rng.IntN(2) == 0 {
+		switch {
+		case allowed:
+		case rng.IntN(2) == 0:
 			pur = benchPurposes[(j+1)%len(benchPurposes)] // shared, but not for this purpose
-		} else if !allowed {
-			j = benchGrantsEach + rng.IntN(w.pros-benchGrantsEach) // nothing shared with k
+		default:
+			if i = w.active[rng.IntN(len(w.active))]; w.hasGrant(i, k) {
+				continue
+			}
 		}
-		if i, ok := w.ypFor(k, j, rng.IntN(1<<30)); ok {
-			return benchYP(i), cat, pur
-		}
+		return k, benchYP(i), cat, pur
 	}
 }
 
@@ -341,9 +343,8 @@ func (d *benchDriver) read(ctx context.Context, rng *rand.Rand) error {
 }
 
 func (d *benchDriver) readAs(ctx context.Context, rng *rand.Rand, strict bool) error {
-	k := d.w.activePros[rng.IntN(len(d.w.activePros))]
 	allowed := rng.IntN(2) == 0
-	yp, cat, pur := d.question(rng, k, allowed)
+	k, yp, cat, pur := d.question(rng, allowed, false)
 	want := []int{http.StatusOK, http.StatusForbidden}
 	if strict && allowed {
 		want = []int{http.StatusOK}
@@ -386,9 +387,8 @@ func (d *benchDriver) holderToken(ctx context.Context, stale string) (string, er
 
 // decide is a holder system's decision request, a permit half the time.
 func (d *benchDriver) decide(ctx context.Context, rng *rand.Rand) error {
-	k := d.holderPros[rng.IntN(len(d.holderPros))]
 	allowed := rng.IntN(2) == 0
-	yp, cat, pur := d.question(rng, k, allowed)
+	k, yp, cat, pur := d.question(rng, allowed, true)
 	in := map[string]string{"professionalId": benchPro(k), "youngPersonId": yp, "category": cat, "purpose": pur}
 	for attempt := 0; ; attempt++ {
 		tok, err := d.holderToken(ctx, "")
@@ -443,7 +443,7 @@ func (d *benchDriver) mixed(ctx context.Context, rng *rand.Rand) error {
 		_, _, err := d.do(ctx, http.MethodDelete, "/v1/young-people/"+g.yp+"/grants/"+g.id, d.session(g.yp), nil, nil, http.StatusOK)
 		return err
 	default:
-		yp := benchYP(d.w.activeYoung[rng.IntN(len(d.w.activeYoung))])
+		yp := benchYP(d.w.sharers[rng.IntN(len(d.w.sharers))])
 		_, _, err := d.do(ctx, http.MethodGet, "/v1/young-people/"+yp+"/disclosures?limit=20", d.session(yp), nil, nil, http.StatusOK)
 		return err
 	}
@@ -451,7 +451,7 @@ func (d *benchDriver) mixed(ctx context.Context, rng *rand.Rand) error {
 
 // grant has a young person share a category with an active professional.
 func (d *benchDriver) grant(ctx context.Context, rng *rand.Rand) error {
-	yp := benchYP(d.w.activeYoung[rng.IntN(len(d.w.activeYoung))])
+	yp := benchYP(d.w.sharers[rng.IntN(len(d.w.sharers))])
 	in := map[string]string{
 		"professionalId": benchPro(d.w.activePros[rng.IntN(len(d.w.activePros))]),
 		"category":       benchCategories[rng.IntN(len(benchCategories))],

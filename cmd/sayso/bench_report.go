@@ -140,7 +140,8 @@ func workloadRows(run benchRun) []string {
 // sizeRow is the row of the per-size table for run.
 func sizeRow(run benchRun, cfg benchConfig) string {
 	return fmt.Sprintf("| %s | %s | %s | %s (%s records/s) | %s | %s | %s | %s | %s | %s, %d clients, %v per workload |",
-		countWords(run.Grants), thousands(int64(run.People)), thousands(int64(run.Pros)), run.Seeded.Round(time.Second),
+		countWords(run.Grants), thousands(int64(run.People))+" ("+thousands(int64(run.Active))+")",
+		thousands(int64(run.Pros))+" ("+thousands(int64(run.ActivePros))+")", run.Seeded.Round(time.Second),
 		fmtRate(float64(run.SeedWrites)/run.Seeded.Seconds()), fmtMiB(run.StoreBytes), fmtMS(run.Startup), fmtMS(run.Restart),
 		thousands(run.LogEntries), fmtMiB(run.RSSIdle), time.Now().Format("2006-01-02"), cfg.Clients, cfg.Duration)
 }
@@ -155,7 +156,7 @@ func printRun(w io.Writer, cfg benchConfig, run benchRun) {
 
 const (
 	workloadHeader = "| grants | workload | clients | req/s | p50 | p99 | p99.9 | ÷ floor | CPU per request | errors | Sayso peak RSS |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-	sizeHeader     = "| grants | young people | professionals | seeding | store on disk | start-up | restart after load | log entries written | RSS after start-up | measured |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+	sizeHeader     = "| grants | young people (active) | professionals (active) | seeding | store on disk | start-up | restart after load | log entries written | RSS after start-up | measured |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
 	benchStart     = "<!-- bench:start -->"
 	benchEnd       = "<!-- bench:end -->"
 )
@@ -192,7 +193,14 @@ func writeBenchDoc(path string, cfg benchConfig, machine string, runs []benchRun
 	b.WriteString(benchStart + "\n")
 	b.WriteString("<!-- Written by `sayso bench`; it rewrites everything between these markers. -->\n\n")
 	fmt.Fprintf(&b, "Machine: %s.\n\n", machine)
-	fmt.Fprintf(&b, "Last run: `sayso bench --grants %s --clients %d --duration %v --warmup %v`.\n\n", grantsFlag(runs), cfg.Clients, cfg.Duration, cfg.Warmup)
+	extra := ""
+	if cfg.Active != 10000 && cfg.Active != 0 {
+		extra += fmt.Sprintf(" --active %d", cfg.Active)
+	}
+	if cfg.PacedRate > 0 {
+		extra += fmt.Sprintf(" --paced-rate %g", cfg.PacedRate)
+	}
+	fmt.Fprintf(&b, "Last run: `sayso bench --grants %s --clients %d --duration %v --warmup %v%s`.\n\n", grantsFlag(runs), cfg.Clients, cfg.Duration, cfg.Warmup, extra)
 	b.WriteString(workloadHeader + "\n" + strings.Join(workRows, "\n") + "\n\n")
 	b.WriteString(sizeHeader + "\n" + strings.Join(sizeRows, "\n") + "\n")
 	b.WriteString(benchEnd)

@@ -25,7 +25,9 @@ import (
 // (i+j) mod P, on category benchCategories[j%8] for purpose
 // benchPurposes[j%4], all in force for the whole run. There are P =
 // max(20, people/10) professionals, so each has about a hundred grants and
-// none has two about the same young person. Even-numbered professionals work
+// none has two about the same young person. The load is about a fixed
+// number of active young people (--active), whatever the size of the store,
+// so that only the store grows between runs. Even-numbered professionals work
 // for the demo holder system's organisation, so it may ask about them.
 // Every young person has their own key (their name is sealed under it), a
 // policy record and two holdings.
@@ -45,9 +47,8 @@ var (
 )
 
 const (
-	benchGrantsEach  = 10
-	benchActivePros  = 1000 // professionals with sessions, who read
-	benchActiveYoung = 1000 // young people with sessions, who share and read their feed
+	benchGrantsEach = 10
+	benchSharers    = 1000 // active young people with sessions, who share and read their feed
 )
 
 // benchWorld is the seeded world and who may sign in to it.
@@ -56,20 +57,34 @@ type benchWorld struct {
 	people    int // young people
 	pros      int // professionals
 	at        time.Time
-	// activePros are professionals with sessions, spread over the id
-	// range; activeYoung likewise for young people.
-	activePros  []int
-	activeYoung []int
+	// active are the young people the load is about, spread over the id
+	// range; activePros are the professionals with grants about them, who
+	// read; sharers are the active young people who sign in themselves.
+	active     []int
+	activePros []int
+	sharers    []int
 
 	mu       sync.Mutex
 	sessions map[string]string // person id -> session cookie value
 }
 
-func newBenchWorld(grants int, publicURL string) *benchWorld {
+func newBenchWorld(grants, active int, publicURL string) *benchWorld {
 	w := &benchWorld{publicURL: publicURL, people: grants / benchGrantsEach, at: time.Now(), sessions: map[string]string{}}
 	w.pros = max(20, w.people/10)
-	w.activePros = spread(w.pros, benchActivePros)
-	w.activeYoung = spread(w.people, benchActiveYoung)
+	w.active = spread(w.people, active)
+	w.sharers = spread(len(w.active), benchSharers)
+	for n, at := range w.sharers {
+		w.sharers[n] = w.active[at]
+	}
+	seen := map[int]bool{}
+	for _, i := range w.active {
+		for j := range benchGrantsEach {
+			if k := w.proOf(i, j); !seen[k] {
+				seen[k] = true
+				w.activePros = append(w.activePros, k)
+			}
+		}
+	}
 	return w
 }
 
@@ -89,15 +104,9 @@ func benchPro(k int) string { return fmt.Sprintf("bpro-%07d", k) }
 // proOf is the professional young person i's grant j is to.
 func (w *benchWorld) proOf(i, j int) int { return (i + j) % w.pros }
 
-// ypFor returns a young person whose grant j is to professional k, the m-th
-// such (m wraps), or false if there is none.
-func (w *benchWorld) ypFor(k, j, m int) (int, bool) {
-	r := ((k-j)%w.pros + w.pros) % w.pros
-	if r >= w.people {
-		return 0, false
-	}
-	count := (w.people - r + w.pros - 1) / w.pros
-	return r + (m%count)*w.pros, true
+// hasGrant reports whether young person i has a grant to professional k.
+func (w *benchWorld) hasGrant(i, k int) bool {
+	return ((k-i)%w.pros+w.pros)%w.pros < benchGrantsEach
 }
 
 func (w *benchWorld) orgOf(k int) consent.Organisation {
@@ -113,7 +122,7 @@ func (w *benchWorld) policy(i int) consent.Policy {
 	created, until := consent.Millis(w.at.AddDate(0, -1, 0)), consent.Millis(w.at.AddDate(0, 10, 0))
 	for j := range benchGrantsEach {
 		p.Grants = append(p.Grants, consent.Grant{
-			ID: fmt.Sprintf("g-%08d-%02d", i, j), ProfessionalID: benchPro(w.proOf(i, j)), YoungPersonID: yp,
+			ID: fmt.Sprintf("g-%08d-%02d", i, j), ProfessionalID: benchPro(w.proOf(i, j)), OrganisationID: w.orgOf(w.proOf(i, j)).ID, YoungPersonID: yp,
 			Category: benchCategories[j%len(benchCategories)], Purpose: benchPurposes[j%len(benchPurposes)],
 			GrantedBy: yp, CreatedAt: created, Until: until,
 		})
@@ -216,7 +225,7 @@ func (w *benchWorld) seed(ctx context.Context, dataDir string, quiet bool, stder
 	for _, k := range w.activePros {
 		who = append(who, benchPro(k))
 	}
-	for _, i := range w.activeYoung {
+	for _, i := range w.sharers {
 		who = append(who, benchYP(i))
 	}
 	if err := benchParallel(ctx, 16, len(who), func(n int) error { return session(who[n]) }, nil); err != nil {
