@@ -229,7 +229,7 @@ type benchRun struct {
 	Floor       benchResult // the store's durable append rate, Clients writers
 	FloorSerial benchResult // the same with one writer: one commit per entry
 	Startup     time.Duration
-	Restart     time.Duration // a second start, after the workloads grew the log
+	Restart     time.Duration // median of three later starts, after the workloads grew the log
 	RSSIdle     int64         // VmRSS after start-up, bytes
 	Results     []benchResult
 	LogEntries  int64 // disclosure log entries written by the run

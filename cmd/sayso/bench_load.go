@@ -173,7 +173,7 @@ func quantile(sorted []time.Duration, q float64) time.Duration {
 }
 
 // measureFloor measures what the store itself can make durable: a
-// ledger.Log with Sayso's batching (wire.LogBatching) over a fresh store in
+// ledger.Log with Sayso's batching (wire.LogBatching()) over a fresh store in
 // dir, written by writers goroutines with disclosure-sized entries sealed
 // under young people's keys, as every disclosure is.
 func measureFloor(ctx context.Context, dir string, writers int, warmup, duration time.Duration) (benchResult, error) {
@@ -191,7 +191,7 @@ func measureFloor(ctx context.Context, dir string, writers int, warmup, duration
 	if err != nil {
 		return benchResult{}, err
 	}
-	cfg := wire.LogBatching
+	cfg := wire.LogBatching()
 	cfg.Origin = "bench.invalid/floor"
 	l, err := ledger.New(slog.New(slog.DiscardHandler), store, vault, key, cfg)
 	if err != nil {

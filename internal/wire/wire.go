@@ -76,7 +76,7 @@ const (
 // LogBatching is how the disclosure log groups concurrent disclosures into
 // durable commits. The load harness (sayso bench) measures its floor with
 // the same settings, so the two cannot drift apart.
-var LogBatching = ledger.Config{MaxBatch: 256, CheckpointEvery: time.Minute}
+func LogBatching() ledger.Config { return ledger.Config{MaxBatch: 256, CheckpointEvery: time.Minute} }
 
 // Sayso is one built instance.
 type Sayso struct {
@@ -155,7 +155,7 @@ func Build(ctx context.Context, logger *slog.Logger, opts Options) (*Sayso, erro
 	if err != nil {
 		return fail(err)
 	}
-	logCfg := LogBatching
+	logCfg := LogBatching()
 	logCfg.Origin, logCfg.Retired = origin, keyring.Retired
 	log, err := ledger.New(logger, store, vault, keyring.Signing, logCfg)
 	if err != nil {
