@@ -246,7 +246,7 @@ func newAuthzWorld(t *testing.T) *authzWorld {
 	}
 	w.callers = append(w.callers,
 		authzCaller{name: "anonymous", yp: "amara", client: anonymous, hint: "jo"},
-		authzCaller{name: "holder", yp: "amara", client: holder, token: authzHolderToken(t, env), hint: "jo"},
+		authzCaller{name: "holder", yp: "amara", client: holder, token: holderToken(t, env), hint: "jo"},
 		authzCaller{name: "grace-for-leo", yp: "leo", client: signIn("grace"), hint: "grace"},
 		authzCaller{name: "leo-for-leo", yp: "leo", client: signIn("leo"), hint: "leo"},
 	)
@@ -375,29 +375,4 @@ func (w *authzWorld) callbackURL(t *testing.T, c authzCaller) string {
 		t.Fatalf("sign in as %s stopped at %s with %d, want a redirect to /auth/callback", c.hint, resp.Request.URL, resp.StatusCode)
 	}
 	return loc.String()
-}
-
-// authzHolderToken gets the demo holder system an access token with client
-// credentials from the development provider.
-func authzHolderToken(t *testing.T, env *testenv.Env) string {
-	t.Helper()
-	form := url.Values{"grant_type": {"client_credentials"}, "scope": {"openid"}}
-	req, err := http.NewRequest(http.MethodPost, env.URL+"/dev-idp/oauth/token", strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(demo.HolderClient, demo.HolderSecret)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.AccessToken == "" {
-		t.Fatalf("client credentials token: status %d, err %v", resp.StatusCode, err)
-	}
-	return out.AccessToken
 }
