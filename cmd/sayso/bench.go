@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -382,15 +381,6 @@ func benchOne(ctx context.Context, cfg benchConfig, work string, grants int, std
 		os.RemoveAll(dataDir)
 	}
 	return run, nil
-}
-
-// freeBytes is the space free to this user under dir, or 0 if unknown.
-func freeBytes(dir string) int64 {
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(dir, &st); err != nil {
-		return 0
-	}
-	return int64(st.Bavail) * int64(st.Bsize)
 }
 
 // defaultSeedIn is /dev/shm where it is a folder (Linux), else "".

@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"sayso/consent"
@@ -221,15 +220,6 @@ func measureFloor(ctx context.Context, dir string, writers int, warmup, duration
 		name = "floor-serial"
 	}
 	return benchLoop(ctx, name, writers, warmup, duration, 0, selfCPU, op), nil
-}
-
-// selfCPU is the CPU time this process has used.
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // benchDriver makes the requests of the workloads.
