@@ -9,10 +9,11 @@ import (
 	"time"
 )
 
-// Concern is a young person (or a family member acting for them) saying
-// that one entry of their "who has looked" list does not look right. It
+// Concern is a young person (or a family member acting for them) asking
+// "why did you look?" about one entry of their "who has looked" list. It
 // reaches the data protection officer of the organisation whose person
-// looked, who can answer it.
+// looked, who must answer within QuestionWorkingDays working days; the
+// question and the answer are both in the disclosure log.
 type Concern struct {
 	ID             string
 	LogIndex       int64  // the disclosure log entry it is about
@@ -26,6 +27,15 @@ type Concern struct {
 	AnsweredBy string
 	AnsweredAt time.Time
 }
+
+// QuestionWorkingDays is how long a DPO has to answer "why did you look?".
+const QuestionWorkingDays = 20
+
+// DueBy is the end of the day the answer is due, in UK time.
+func (c Concern) DueBy() time.Time { return AddWorkingDays(c.CreatedAt, QuestionWorkingDays) }
+
+// Overdue reports whether the answer is late at now.
+func (c Concern) Overdue(now time.Time) bool { return c.AnsweredBy == "" && now.After(c.DueBy()) }
 
 // ConcernStore keeps concerns. Error contract as for Store.
 type ConcernStore interface {
@@ -114,14 +124,20 @@ func (s *Service) entryAt(ctx context.Context, index int64) (Disclosure, error) 
 // looked. Errors: ErrNotFound (no such young person for this actor, or no
 // such entry in their list), ErrInvalid (message too long).
 func (s *Service) RaiseConcern(ctx context.Context, actorID, ypID string, logIndex int64, message string) (Concern, error) {
-	if _, err := s.accessTo(ctx, actorID, ypID); err != nil {
+	a, err := s.accessTo(ctx, actorID, ypID)
+	if err != nil {
 		return Concern{}, err
 	}
 	d, err := s.entryAt(ctx, logIndex)
 	if err != nil {
 		return Concern{}, err
 	}
-	if d.YoungPersonID != ypID || (d.Outcome != OutcomeDisclosed && d.Outcome != OutcomePermitted) || d.OrganisationID == "" {
+	if d.YoungPersonID != ypID || !d.Outcome.Shows() || d.OrganisationID == "" {
+		return Concern{}, ErrNotFound
+	}
+	if ok, err := s.visibleEntry(ctx, a, d); err != nil {
+		return Concern{}, err
+	} else if !ok {
 		return Concern{}, ErrNotFound
 	}
 	message = strings.TrimSpace(message)
@@ -134,6 +150,16 @@ func (s *Service) RaiseConcern(ctx context.Context, actorID, ypID string, logInd
 	if stored.Message, err = s.sealText(ctx, ypID, "concern-message|"+c.ID, message); err != nil {
 		return Concern{}, err
 	}
+	// The question is in the log before the DPO can see it.
+	asked := Disclosure{At: c.CreatedAt, ActorID: actorID, OrganisationID: d.OrganisationID, YoungPersonID: ypID, Category: d.Category,
+		Purpose: d.Purpose, LawfulBasis: d.LawfulBasis, Channel: ChannelPortal, Outcome: OutcomeAsked, Statutory: d.Statutory, About: c.ID,
+		Note: message}
+	if p, err := s.store.GetPerson(ctx, actorID); err == nil {
+		asked.ActorName = p.Name
+	}
+	if _, err := s.record(ctx, asked); err != nil {
+		return Concern{}, err
+	}
 	if err := s.store.CreateConcern(ctx, stored); err != nil {
 		return Concern{}, err
 	}
@@ -143,19 +169,33 @@ func (s *Service) RaiseConcern(ctx context.Context, actorID, ypID string, logInd
 // ConcernsAbout lists the concerns raised about ypID's information, newest
 // first, for the young person and those who may act for them.
 func (s *Service) ConcernsAbout(ctx context.Context, actorID, ypID string) ([]Concern, error) {
-	if _, err := s.accessTo(ctx, actorID, ypID); err != nil {
+	a, err := s.accessTo(ctx, actorID, ypID)
+	if err != nil {
 		return nil, err
 	}
 	cs, err := s.store.ConcernsAbout(ctx, ypID)
 	if err != nil {
 		return nil, err
 	}
-	for i := range cs {
-		if cs[i], err = s.openConcern(ctx, cs[i]); err != nil {
+	out := cs[:0]
+	for _, c := range cs {
+		if a.family {
+			d, err := s.entryAt(ctx, c.LogIndex)
+			if err != nil {
+				return nil, err
+			}
+			if ok, err := s.visibleEntry(ctx, a, d); err != nil {
+				return nil, err
+			} else if !ok {
+				continue
+			}
+		}
+		if c, err = s.openConcern(ctx, c); err != nil {
 			return nil, err
 		}
+		out = append(out, c)
 	}
-	return cs, nil
+	return out, nil
 }
 
 // OrgConcern is a concern with the log entry it is about.
@@ -222,6 +262,19 @@ func (s *Service) AnswerConcern(ctx context.Context, actorID, orgID, concernID, 
 			return Concern{}, err
 		}
 		now := Millis(s.now())
+		d, err := s.entryAt(ctx, c.LogIndex)
+		if err != nil {
+			return Concern{}, err
+		}
+		answered := Disclosure{At: now, ActorID: actorID, ActorRole: RoleDPO, OrganisationID: orgID, YoungPersonID: c.YoungPersonID,
+			Category: d.Category, Purpose: d.Purpose, LawfulBasis: d.LawfulBasis, Channel: ChannelPortal, Outcome: OutcomeAnswered,
+			Statutory: d.Statutory, About: c.ID, Note: answer}
+		if p, err := s.store.GetPerson(ctx, actorID); err == nil {
+			answered.ActorName = p.Name
+		}
+		if _, err := s.record(ctx, answered); err != nil {
+			return Concern{}, err
+		}
 		if err := s.store.AnswerConcern(ctx, c.ID, sealed, actorID, now); err != nil {
 			return Concern{}, err
 		}

@@ -26,7 +26,18 @@ const (
 	OutcomeRefused   Outcome = "refused"   // a read was refused
 	OutcomePermitted Outcome = "permitted" // a holder system was told yes
 	OutcomeDenied    Outcome = "denied"    // a holder system was told no
+
+	// Entries that record decisions about disclosures rather than
+	// disclosures; About names what they are about.
+	OutcomeOpened   Outcome = "statutory-opened"   // a statutory access began (About: the access)
+	OutcomeDelayed  Outcome = "telling-delayed"    // a DPO delayed telling the young person (About: the access)
+	OutcomeReviewed Outcome = "statutory-reviewed" // a DPO reviewed a statutory access (About: the access)
+	OutcomeAsked    Outcome = "question-asked"     // "why did you look?" (About: the question)
+	OutcomeAnswered Outcome = "question-answered"  // the DPO's answer (About: the question)
 )
+
+// Shows reports whether an entry with outcome o showed information to someone.
+func (o Outcome) Shows() bool { return o == OutcomeDisclosed || o == OutcomePermitted }
 
 // Disclosure is one entry of the disclosure log: who looked (or tried to),
 // at whose information, which part, why, on what basis, how, and what
@@ -46,9 +57,20 @@ type Disclosure struct {
 	Channel        Channel     `json:"channel"`
 	Outcome        Outcome     `json:"outcome"`
 	Reason         Reason      `json:"reason,omitempty"`
+	// Statutory marks a disclosure made under a statutory duty, without
+	// consent, for the DPO to review; Condition is the law relied on.
+	Statutory bool   `json:"statutory,omitempty"`
+	Condition string `json:"condition,omitempty"`
+	// About is the statutory access or question a decision entry is about.
+	About string `json:"about,omitempty"`
+	// ReviewBy is when a delay in telling the young person ends unless renewed.
+	ReviewBy time.Time `json:"reviewBy,omitzero"`
 
 	GrantID      string `json:"-"` // sealed
 	HolderClient string `json:"-"` // sealed
+	// Note is the words of a decision entry: a statutory reason, a delay
+	// reason, a question or its answer (sealed).
+	Note string `json:"-"`
 	// Erased is set on a decoded entry whose sealed part can no longer be
 	// opened because the young person's key was deleted.
 	Erased bool `json:"-"`
@@ -57,6 +79,7 @@ type Disclosure struct {
 type sealedPart struct {
 	GrantID      string `json:"grant,omitempty"`
 	HolderClient string `json:"holder,omitempty"`
+	Note         string `json:"note,omitempty"`
 }
 
 type storedDisclosure struct {
@@ -80,7 +103,8 @@ func sealRecord(d Disclosure) string {
 // intact.
 func EncodeDisclosure(ctx context.Context, sealer Sealer, d Disclosure) ([]byte, error) {
 	d.At = Millis(d.At)
-	private, err := json.Marshal(sealedPart{GrantID: d.GrantID, HolderClient: d.HolderClient})
+	d.ReviewBy = Millis(d.ReviewBy)
+	private, err := json.Marshal(sealedPart{GrantID: d.GrantID, HolderClient: d.HolderClient, Note: d.Note})
 	if err != nil {
 		return nil, err
 	}
@@ -114,6 +138,9 @@ func DisclosureHeader(b []byte) (Disclosure, []byte, error) {
 		return Disclosure{}, nil, fmt.Errorf("%w: disclosure entry has trailing data", ErrInvalid)
 	}
 	sd.At = sd.At.UTC()
+	if !sd.ReviewBy.IsZero() {
+		sd.ReviewBy = sd.ReviewBy.UTC()
+	}
 	return sd.Disclosure, sd.Sealed, nil
 }
 
@@ -136,7 +163,7 @@ func DecodeDisclosure(ctx context.Context, sealer Sealer, b []byte) (Disclosure,
 	if err := json.Unmarshal(plain, &p); err != nil {
 		return Disclosure{}, fmt.Errorf("%w: sealed part: %v", ErrInvalid, err)
 	}
-	d.GrantID, d.HolderClient = p.GrantID, p.HolderClient
+	d.GrantID, d.HolderClient, d.Note = p.GrantID, p.HolderClient, p.Note
 	return d, nil
 }
 

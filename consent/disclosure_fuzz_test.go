@@ -24,7 +24,12 @@ func FuzzDisclosure_RoundTrip(f *testing.F) {
 	f.Fuzz(func(t *testing.T, actor, name, yp, category, purpose, grant string, ms int64, holder string) {
 		ctx := context.Background()
 		d := consent.Disclosure{At: time.UnixMilli(ms % (1 << 50)).UTC(), ActorID: actor, ActorName: name, YoungPersonID: yp,
-			Category: category, Purpose: purpose, GrantID: grant, HolderClient: holder, Channel: consent.ChannelAPI, Outcome: consent.OutcomeDisclosed}
+			Category: category, Purpose: purpose, GrantID: grant, HolderClient: holder, Channel: consent.ChannelAPI, Outcome: consent.OutcomeDisclosed,
+			Note: name + holder, About: grant}
+		// Decision entries carry a review date and a flag; cover both shapes.
+		if ms%2 == 0 {
+			d.Outcome, d.Statutory, d.Condition, d.ReviewBy = consent.OutcomeDelayed, true, purpose, time.UnixMilli((ms/2)%(1<<50)).UTC()
+		}
 		b1, err := consent.EncodeDisclosure(ctx, plainSealer{}, d)
 		if err != nil {
 			t.Fatalf("EncodeDisclosure(%+v) = %v", d, err)
@@ -45,7 +50,7 @@ func FuzzDisclosure_RoundTrip(f *testing.F) {
 }
 
 func validUTF8(d consent.Disclosure) bool {
-	for _, s := range []string{d.ActorID, d.ActorName, d.YoungPersonID, d.Category, d.Purpose, d.GrantID, d.HolderClient} {
+	for _, s := range []string{d.ActorID, d.ActorName, d.YoungPersonID, d.Category, d.Purpose, d.GrantID, d.HolderClient, d.Note, d.About, d.Condition} {
 		if !bytes.Equal([]byte(s), bytes.ToValidUTF8([]byte(s), []byte("\uFFFD"))) {
 			return false
 		}

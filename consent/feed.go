@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 	_ "time/tzdata" // dates are told in UK time on any machine
 )
@@ -26,8 +27,9 @@ func (s *Service) disclosureFor(ctx context.Context, q Question, v Verdict, ch C
 	d := Disclosure{At: Millis(q.At), ActorID: q.ProfessionalID, YoungPersonID: q.YoungPersonID, Category: q.Category,
 		Purpose: q.Purpose, GrantID: v.GrantID, Channel: ch, Reason: v.Reason}
 	if p, ok := s.catalogue.Purpose(q.Purpose); ok {
-		d.LawfulBasis = p.Basis
+		d.LawfulBasis, d.Statutory = p.Basis, p.Statutory
 	}
+	d.Condition, d.About = v.Condition, v.AccessID
 	if person, err := s.store.GetPerson(ctx, q.ProfessionalID); err == nil {
 		d.ActorName = person.Name
 	} else if !errors.Is(err, ErrNotFound) {
@@ -77,6 +79,8 @@ type FeedItem struct {
 
 // Feed lists who has seen ypID's information, newest first, for the young
 // person and those who may act for them. before < 0 starts at the newest.
+// Statutory access the DPO has delayed telling them about is left out until
+// the delay's review date; family members see only what they may see.
 func (s *Service) Feed(ctx context.Context, actorID, ypID string, before int64, limit int) ([]FeedItem, error) {
 	a, err := s.accessTo(ctx, actorID, ypID)
 	if err != nil {
@@ -85,6 +89,7 @@ func (s *Service) Feed(ctx context.Context, actorID, ypID string, before int64, 
 	if limit <= 0 || limit > 200 {
 		limit = 50
 	}
+	var hidden map[string]bool
 	var out []FeedItem
 	for len(out) < limit {
 		entries, err := s.store.DisclosuresAbout(ctx, ypID, before, limit)
@@ -97,6 +102,19 @@ func (s *Service) Feed(ctx context.Context, actorID, ypID string, before int64, 
 			if err != nil {
 				return nil, err
 			}
+			if !a.sees(s, d.Category) || (d.Statutory && !a.seesStatutory(s)) {
+				continue
+			}
+			if d.Statutory {
+				if hidden == nil {
+					if hidden, err = s.hiddenFor(ctx, ypID); err != nil {
+						return nil, err
+					}
+				}
+				if hidden[d.About] {
+					continue
+				}
+			}
 			out = append(out, FeedItem{Index: e.Index, Disclosure: d, Sentence: s.sentence(ctx, d, actorID == ypID, a.yp)})
 			if len(out) == limit {
 				break
@@ -107,6 +125,34 @@ func (s *Service) Feed(ctx context.Context, actorID, ypID string, before int64, 
 		}
 	}
 	return out, nil
+}
+
+// hiddenFor returns the statutory accesses ypID is not to be told of yet,
+// looking at the organisations whose statutory roles could have opened one.
+func (s *Service) hiddenFor(ctx context.Context, ypID string) (map[string]bool, error) {
+	pol, err := s.store.GetPolicy(ctx, ypID)
+	if err != nil {
+		return nil, err
+	}
+	var orgs []string
+	for _, g := range pol.Grants {
+		if g.Statutory && !slices.Contains(orgs, g.OrganisationID) {
+			orgs = append(orgs, g.OrganisationID)
+		}
+	}
+	return s.hiddenAccesses(ctx, ypID, orgs)
+}
+
+// visibleEntry reports whether the actor with access a may see entry d.
+func (s *Service) visibleEntry(ctx context.Context, a access, d Disclosure) (bool, error) {
+	if !a.sees(s, d.Category) || (d.Statutory && !a.seesStatutory(s)) {
+		return false, nil
+	}
+	if !d.Statutory {
+		return true, nil
+	}
+	hidden, err := s.hiddenFor(ctx, d.YoungPersonID)
+	return !hidden[d.About], err
 }
 
 // sentence tells one disclosure in plain words, to the young person
@@ -140,7 +186,15 @@ func (s *Service) sentence(ctx context.Context, d Disclosure, toYoungPerson bool
 	if d.Outcome == OutcomePermitted {
 		verb = "was allowed to see"
 	}
-	return fmt.Sprintf("%s %s %s on %s%s.", who, verb, what, ukDate(d.At), why)
+	out := fmt.Sprintf("%s %s %s on %s%s.", who, verb, what, ukDate(d.At), why)
+	if d.Statutory {
+		if toYoungPerson {
+			out += " The law says they must do this, so they did not need to ask you first."
+		} else {
+			out += " The law says they must do this, so they did not need to ask first."
+		}
+	}
+	return out
 }
 
 func firstName(name string) string {

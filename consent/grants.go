@@ -22,6 +22,13 @@ type Grant struct {
 	Until          time.Time
 	StoppedAt      time.Time
 	StoppedBy      string
+	// Statutory grants are opened by a professional under a statutory duty,
+	// not given by the young person; RequestID then names the access.
+	Statutory bool
+	Condition string // the legal condition a statutory grant relies on
+	// StoryVersion pins which version of a story section the professional
+	// sees; 0 means the latest.
+	StoryVersion int
 }
 
 // ActiveAt reports whether the grant is in force at t.
@@ -56,6 +63,53 @@ type Policy struct {
 	Grants        []Grant
 	Blocks        []Block
 	Competence    []Competence
+	Handovers     []Handover
+	FamilyRules   []FamilyRule
+}
+
+// HandoverShare is one sharing a handover suggests passing on.
+type HandoverShare struct {
+	Category string
+	Purpose  string
+	Until    time.Time
+}
+
+// Handover records a professional leaving a young person's support: their
+// sharing ended, their note to the young person, and whether the young
+// person chose to share with the colleague taking over.
+type Handover struct {
+	ID             string
+	FromID         string
+	OrganisationID string
+	SuccessorID    string
+	Note           string // sealed under the young person's key
+	CreatedAt      time.Time
+	Shares         []HandoverShare
+	Answer         HandoverAnswer // empty while waiting
+	AnsweredBy     string
+	AnsweredAt     time.Time
+}
+
+// HandoverAnswer is what the young person said about sharing with a successor.
+type HandoverAnswer string
+
+const (
+	HandoverAccepted HandoverAnswer = "accepted"
+	HandoverChanged  HandoverAnswer = "changed"
+	HandoverDeclined HandoverAnswer = "declined"
+)
+
+// FamilyRule is what one family member may see and do, chosen by a young
+// person who decides for themselves. Without a rule the defaults apply.
+type FamilyRule struct {
+	FamilyID string
+	// See lists the categories whose information, sharing and "who has
+	// looked" entries the family member may see.
+	See []string
+	// Act lets them answer requests and change sharing within See.
+	Act   bool
+	SetBy string
+	SetAt time.Time
 }
 
 // RequestStatus is where an access request stands.

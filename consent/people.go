@@ -61,7 +61,7 @@ func (s *Service) WorkingWith(ctx context.Context, actorID, ypID string) ([]Work
 	var out []Worker
 	seenOrg, seenPerson := map[string]bool{}, map[string]bool{}
 	for _, h := range hs {
-		if seenOrg[h.OrganisationID] {
+		if isStory(h) || seenOrg[h.OrganisationID] {
 			continue
 		}
 		seenOrg[h.OrganisationID] = true
@@ -146,7 +146,8 @@ func (s *Service) DecidesForSelf(ctx context.Context, actorID, ypID string) (boo
 // ErrForbidden (actor may not decide), ErrConflict (the sharing has ended),
 // ErrInvalid (field "until").
 func (s *Service) ChangeGrantEnd(ctx context.Context, actorID, ypID, grantID string, until time.Time) (Grant, string, error) {
-	if _, err := s.mayDecide(ctx, actorID, ypID); err != nil {
+	a, err := s.mayDecide(ctx, actorID, ypID)
+	if err != nil {
 		return Grant{}, "", err
 	}
 	now := Millis(s.now())
@@ -160,7 +161,7 @@ func (s *Service) ChangeGrantEnd(ctx context.Context, actorID, ypID, grantID str
 	var changed Grant
 	if _, err := s.updatePolicy(ctx, ypID, func(p *Policy) error {
 		for i := range p.Grants {
-			if p.Grants[i].ID != grantID {
+			if p.Grants[i].ID != grantID || p.Grants[i].Statutory || !a.sees(s, p.Grants[i].Category) {
 				continue
 			}
 			if !p.Grants[i].ActiveAt(now) {

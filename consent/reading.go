@@ -30,6 +30,11 @@ type Verdict struct {
 	GrantID string
 	// OrganisationID is the organisation the professional was judged as.
 	OrganisationID string
+	// Statutory is set for a question under a statutory purpose; when
+	// allowed, Condition and AccessID name the statutory access used.
+	Statutory bool
+	Condition string
+	AccessID  string
 }
 
 // Check decides q with the enforcer and, when refused, says which condition
@@ -43,8 +48,10 @@ func (s *Service) Check(ctx context.Context, q Question) (Verdict, error) {
 	if _, ok := s.catalogue.Category(q.Category); !ok {
 		return Verdict{Reason: ReasonUnknownCategory}, nil
 	}
-	if _, ok := s.catalogue.Purpose(q.Purpose); !ok {
+	if p, ok := s.catalogue.Purpose(q.Purpose); !ok {
 		return Verdict{Reason: ReasonUnknownPurpose}, nil
+	} else if p.Statutory {
+		return s.checkStatutory(ctx, q)
 	}
 	ms, err := s.store.MembershipsOf(ctx, q.ProfessionalID)
 	if err != nil {
@@ -93,7 +100,7 @@ func (s *Service) Check(ctx context.Context, q Question) (Verdict, error) {
 			}
 		}
 		for _, g := range p.Grants {
-			if g.ProfessionalID == q.ProfessionalID && g.OrganisationID == org && g.ActiveAt(q.At) && s.catalogue.Contains(g.Category, q.Category) && s.purposeCovers(g.Purpose, q.Purpose) {
+			if !g.Statutory && g.ProfessionalID == q.ProfessionalID && g.OrganisationID == org && g.ActiveAt(q.At) && s.catalogue.Contains(g.Category, q.Category) && s.purposeCovers(g.Purpose, q.Purpose) {
 				return Verdict{Allowed: true, Reason: ReasonGranted, GrantID: g.ID, OrganisationID: org}, nil
 			}
 		}
@@ -177,10 +184,12 @@ func explain(s *Service, pol Policy, q Question, orgs []string) Reason {
 	return ReasonExpired
 }
 
-// Record is what a professional reads: the holdings in a category.
+// Record is what a professional reads: the holdings in a category. A
+// section of the young person's story has no organisation and a Version.
 type Record struct {
 	Holding      Holding
 	Organisation Organisation
+	Version      int
 }
 
 // Read is a professional's read of one category, decided and logged. The
@@ -208,7 +217,7 @@ func (s *Service) ReadRecords(ctx context.Context, q Question, ch Channel) (Read
 	if v.Allowed {
 		// Gather first, so a read that cannot be completed is not logged
 		// as a disclosure.
-		if records, err = s.recordsIn(ctx, q.YoungPersonID, q.Category); err != nil {
+		if records, err = s.recordsIn(ctx, q.YoungPersonID, q.Category, v.GrantID); err != nil {
 			return Read{}, err
 		}
 	}
@@ -227,15 +236,18 @@ func (s *Service) ReadRecords(ctx context.Context, q Question, ch Channel) (Read
 	return Read{Verdict: v, Records: records, LogIndex: idx}, nil
 }
 
-func (s *Service) recordsIn(ctx context.Context, ypID, category string) ([]Record, error) {
+func (s *Service) recordsIn(ctx context.Context, ypID, category, grantID string) ([]Record, error) {
 	hs, err := s.store.HoldingsOf(ctx, ypID)
 	if err != nil {
 		return nil, err
 	}
-	var out []Record
+	out, err := s.storyRecords(ctx, ypID, category, grantID, hs)
+	if err != nil {
+		return nil, err
+	}
 	orgs := map[string]Organisation{}
 	for _, h := range hs {
-		if !s.catalogue.Contains(category, h.Category) {
+		if isStory(h) || !s.catalogue.Contains(category, h.Category) {
 			continue
 		}
 		org, ok := orgs[h.OrganisationID]

@@ -86,12 +86,23 @@ func (s *Service) Ask(ctx context.Context, profID, ypID string, in NewRequest) (
 
 // Requests lists ypID's requests for someone who may see them, newest first.
 func (s *Service) Requests(ctx context.Context, actorID, ypID string) ([]AccessRequest, error) {
-	if _, err := s.accessTo(ctx, actorID, ypID); err == nil {
+	if a, err := s.accessTo(ctx, actorID, ypID); err == nil {
 		rs, err := s.store.RequestsFor(ctx, ypID)
 		if err != nil {
 			return nil, err
 		}
-		return s.settle(ctx, rs)
+		if rs, err = s.settle(ctx, rs); err != nil {
+			return nil, err
+		}
+		// A family member sees only the part of a request they may see.
+		out := rs[:0]
+		for _, r := range rs {
+			r.Categories = slices.DeleteFunc(r.Categories, func(c string) bool { return !a.sees(s, c) })
+			if len(r.Categories) > 0 {
+				out = append(out, r)
+			}
+		}
+		return out, nil
 	} else if !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
@@ -143,7 +154,8 @@ type Decision struct {
 // ErrForbidden (actor may not decide), ErrConflict (already answered or
 // expired), ErrInvalid (a category that was not asked for).
 func (s *Service) Decide(ctx context.Context, actorID, ypID, requestID string, d Decision) (AccessRequest, []Grant, error) {
-	if _, err := s.mayDecide(ctx, actorID, ypID); err != nil {
+	a, err := s.mayDecide(ctx, actorID, ypID)
+	if err != nil {
 		return AccessRequest{}, nil, err
 	}
 	r, err := s.store.GetRequest(ctx, requestID)
@@ -159,7 +171,7 @@ func (s *Service) Decide(ctx context.Context, actorID, ypID, requestID string, d
 	}
 	approved := []string{}
 	for _, c := range d.Approve {
-		if !slices.Contains(r.Categories, c) {
+		if !slices.Contains(r.Categories, c) || !a.sees(s, c) {
 			return AccessRequest{}, nil, Invalid("approve", fmt.Sprintf("%q was not asked for", c))
 		}
 		if !slices.Contains(approved, c) {

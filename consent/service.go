@@ -12,10 +12,16 @@ type Rules struct {
 	// DecideAge is the age from which a young person decides for themselves
 	// (default 13); a competence record can lower it for one person.
 	DecideAge int
+	// StatutoryRoles are the roles the operator marks as holding a
+	// statutory duty: only they may open statutory access.
+	StatutoryRoles []Role
 }
 
-// DefaultRules are the rules Sayso starts with.
-func DefaultRules() Rules { return Rules{DecideAge: 13} }
+// DefaultRules are the rules Sayso starts with: local authority social
+// workers hold the duty to make child protection enquiries.
+func DefaultRules() Rules {
+	return Rules{DecideAge: 13, StatutoryRoles: []Role{RoleSocialWorker}}
+}
 
 // Service applies Sayso's rules over a Store. It holds no state of its own
 // beyond its dependencies, so any number of instances can share one store.

@@ -34,11 +34,47 @@ type access struct {
 	yp     Person
 	view   bool // see their holdings, grants and requests
 	decide bool // grant, stop, answer requests, block
+	// family is set when the actor is a family member; see then lists
+	// the categories they may see (nil for the young person: everything).
+	family bool
+	see    []string
+}
+
+// sees reports whether the actor may see information of category.
+func (a access) sees(s *Service, category string) bool {
+	if !a.family {
+		return true
+	}
+	for _, c := range a.see {
+		if s.catalogue.Contains(c, category) {
+			return true
+		}
+	}
+	return false
+}
+
+// seesStatutory reports whether the actor may be told of statutory access:
+// child protection work is social care information.
+func (a access) seesStatutory(s *Service) bool { return a.sees(s, "social-care") }
+
+// DefaultFamilySee is what a family member sees without a rule from the
+// young person: everything but social care (withheld from family by
+// default, DPA 2018 Schedule 3) and the young person's own story.
+func (s *Service) DefaultFamilySee() []string {
+	var out []string
+	for _, c := range s.catalogue.Categories {
+		if c.Parent == "" && c.ID != "social-care" && c.ID != StoryCategory {
+			out = append(out, c.ID)
+		}
+	}
+	return out
 }
 
 // accessTo works out what actorID may do about ypID. Someone with no
 // relationship gets ErrNotFound, the same answer as for a young person who
-// does not exist.
+// does not exist. A family member acts for a young person who does not yet
+// decide for themselves; once they do, the young person's rule for that
+// family member says what they may see and do.
 func (s *Service) accessTo(ctx context.Context, actorID, ypID string) (access, error) {
 	yp, err := s.store.GetPerson(ctx, ypID)
 	if err != nil || !yp.IsYoungPerson() {
@@ -55,12 +91,28 @@ func (s *Service) accessTo(ctx context.Context, actorID, ypID string) (access, e
 	if err != nil {
 		return access{}, err
 	}
-	for _, l := range links {
-		if l.FamilyID == actorID && l.CanAct && !self {
-			return access{yp: yp, view: true, decide: true}, nil
-		}
+	i := slices.IndexFunc(links, func(l FamilyLink) bool { return l.FamilyID == actorID })
+	if i < 0 {
+		return access{}, ErrNotFound
 	}
-	return access{}, ErrNotFound
+	pol, err := s.store.GetPolicy(ctx, ypID)
+	if err != nil {
+		return access{}, err
+	}
+	a := access{yp: yp, family: true, see: s.DefaultFamilySee()}
+	j := slices.IndexFunc(pol.FamilyRules, func(r FamilyRule) bool { return r.FamilyID == actorID })
+	if j >= 0 {
+		a.see = pol.FamilyRules[j].See
+	}
+	switch {
+	case !self && links[i].CanAct:
+		a.view, a.decide = true, true
+	case self && j >= 0 && len(a.see) > 0:
+		a.view, a.decide = true, pol.FamilyRules[j].Act
+	default:
+		return access{}, ErrNotFound
+	}
+	return a, nil
 }
 
 func (s *Service) mayDecide(ctx context.Context, actorID, ypID string) (access, error) {
@@ -89,23 +141,32 @@ func (s *Service) activeMembership(ctx context.Context, personID string, at time
 }
 
 // Holdings lists what organisations hold about ypID, for those who may see it.
+// The young person's own story is not in this list (see Story).
 func (s *Service) Holdings(ctx context.Context, actorID, ypID string) ([]Holding, error) {
-	if _, err := s.accessTo(ctx, actorID, ypID); err != nil {
+	a, err := s.accessTo(ctx, actorID, ypID)
+	if err != nil {
 		return nil, err
 	}
-	return s.store.HoldingsOf(ctx, ypID)
+	hs, err := s.store.HoldingsOf(ctx, ypID)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(hs, func(h Holding) bool { return isStory(h) || !a.sees(s, h.Category) }), nil
 }
 
 // Grants lists ypID's grants, newest first.
 func (s *Service) Grants(ctx context.Context, actorID, ypID string) ([]Grant, error) {
-	if _, err := s.accessTo(ctx, actorID, ypID); err != nil {
+	a, err := s.accessTo(ctx, actorID, ypID)
+	if err != nil {
 		return nil, err
 	}
 	pol, err := s.store.GetPolicy(ctx, ypID)
 	if err != nil {
 		return nil, err
 	}
-	out := slices.Clone(pol.Grants)
+	out := slices.DeleteFunc(slices.Clone(pol.Grants), func(g Grant) bool {
+		return !a.sees(s, g.Category) || (g.Statutory && !a.seesStatutory(s))
+	})
 	slices.SortStableFunc(out, func(a, b Grant) int { return b.CreatedAt.Compare(a.CreatedAt) })
 	return out, nil
 }
@@ -122,8 +183,12 @@ type NewGrant struct {
 // ErrNotFound (no such young person for this actor), ErrForbidden (the actor
 // may not decide), ErrInvalid (with the field).
 func (s *Service) Grant(ctx context.Context, actorID, ypID string, in NewGrant) (Grant, string, error) {
-	if _, err := s.mayDecide(ctx, actorID, ypID); err != nil {
+	a, err := s.mayDecide(ctx, actorID, ypID)
+	if err != nil {
 		return Grant{}, "", err
+	}
+	if !a.sees(s, in.Category) {
+		return Grant{}, "", Invalid("category", "not a category you can share for them")
 	}
 	now := Millis(s.now())
 	g := Grant{ID: NewID("g"), ProfessionalID: in.ProfessionalID, YoungPersonID: ypID, Category: in.Category, Purpose: in.Purpose, GrantedBy: actorID, CreatedAt: now, Until: Millis(in.Until)}
@@ -168,14 +233,16 @@ func (s *Service) checkNewGrant(ctx context.Context, g *Grant, now time.Time) er
 
 // StopGrant ends a grant now. The next decision anywhere sees it.
 func (s *Service) StopGrant(ctx context.Context, actorID, ypID, grantID string) (Grant, string, error) {
-	if _, err := s.mayDecide(ctx, actorID, ypID); err != nil {
+	a, err := s.mayDecide(ctx, actorID, ypID)
+	if err != nil {
 		return Grant{}, "", err
 	}
 	now := Millis(s.now())
 	var stopped Grant
 	if _, err := s.updatePolicy(ctx, ypID, func(p *Policy) error {
 		for i := range p.Grants {
-			if p.Grants[i].ID != grantID {
+			// Statutory access is not the young person's to stop.
+			if p.Grants[i].ID != grantID || p.Grants[i].Statutory || !a.sees(s, p.Grants[i].Category) {
 				continue
 			}
 			if !p.Grants[i].StoppedAt.IsZero() {

@@ -24,7 +24,9 @@ func People() []Person {
 		{"leo", "Leo Williams"},
 		{"mia", "Mia Hart"},
 		{"grace", "Grace Williams"},
+		{"ruth", "Ruth Okafor"},
 		{"sam", "Sam Patel"},
+		{"rosa", "Rosa Green"},
 		{"priya", "Priya Shah"},
 		{"jo", "Jo Brennan"},
 		{"dana", "Dana Lewis"},
@@ -64,7 +66,7 @@ func Seed(ctx context.Context, store consent.Store, now time.Time) error {
 	ola.Operator = true
 
 	var steps []func() error
-	for _, p := range []consent.Person{amara, leo, mia, person("grace"), person("sam"), person("priya"), person("jo"), person("dana"), ola} {
+	for _, p := range []consent.Person{amara, leo, mia, person("grace"), person("ruth"), person("sam"), person("rosa"), person("priya"), person("jo"), person("dana"), ola} {
 		steps = append(steps, func() error { return store.CreatePerson(ctx, p) })
 	}
 	for _, o := range []consent.Organisation{
@@ -76,6 +78,7 @@ func Seed(ctx context.Context, store consent.Store, now time.Time) error {
 	}
 	for _, m := range []consent.Membership{
 		{ID: "m-sam", PersonID: "sam", OrganisationID: "riverside-council", Role: consent.RoleSocialWorker, StartedAt: ago(3, 0)},
+		{ID: "m-rosa", PersonID: "rosa", OrganisationID: "riverside-council", Role: consent.RoleSocialWorker, StartedAt: ago(1, 0)},
 		{ID: "m-priya", PersonID: "priya", OrganisationID: "northfield-academy", Role: consent.RoleTeacher, StartedAt: ago(5, 0)},
 		{ID: "m-jo", PersonID: "jo", OrganisationID: "youth-hub", Role: consent.RoleYouthWorker, StartedAt: ago(2, 0)},
 		{ID: "m-dana", PersonID: "dana", OrganisationID: "riverside-council", Role: consent.RoleDPO, StartedAt: ago(4, 0)},
@@ -84,6 +87,9 @@ func Seed(ctx context.Context, store consent.Store, now time.Time) error {
 	}
 	steps = append(steps, func() error {
 		return store.CreateFamilyLink(ctx, consent.FamilyLink{FamilyID: "grace", YoungPersonID: "leo", Relationship: "mum", CanAct: true, CreatedAt: now})
+	}, func() error {
+		// Amara decides for herself: her gran sees only what Amara chooses.
+		return store.CreateFamilyLink(ctx, consent.FamilyLink{FamilyID: "ruth", YoungPersonID: "amara", Relationship: "gran", CanAct: true, CreatedAt: now})
 	})
 	for _, h := range []consent.Holding{
 		{ID: "h-amara-address", OrganisationID: "riverside-council", YoungPersonID: "amara", Category: "address", Since: ago(2, 30), System: "Riverside Council's social care records", Summary: "14 Willow Road, Riverside, RV1 2AB"},
@@ -94,6 +100,7 @@ func Seed(ctx context.Context, store consent.Store, now time.Time) error {
 		{ID: "h-leo-address", OrganisationID: "riverside-council", YoungPersonID: "leo", Category: "address", Since: ago(1, 0), System: "Riverside Council's social care records", Summary: "3 Station Lane, Riverside, RV4 7CD"},
 		{ID: "h-leo-education", OrganisationID: "northfield-academy", YoungPersonID: "leo", Category: "education", Since: ago(0, 300), System: "Northfield Academy's school records", Summary: "Year 7. Settling in well; reading support twice a week."},
 		{ID: "h-leo-health", OrganisationID: "northfield-academy", YoungPersonID: "leo", Category: "health", Since: ago(0, 300), System: "Northfield Academy's school nurse notes", Summary: "Asthma; inhaler kept in the school office."},
+		{ID: "h-leo-social-care", OrganisationID: "riverside-council", YoungPersonID: "leo", Category: "social-care", Since: ago(0, 200), System: "Riverside Council's social care records", Summary: "Child in need plan; weekly visits from Sam."},
 		{ID: "h-mia-address", OrganisationID: "riverside-council", YoungPersonID: "mia", Category: "address", Since: ago(0, 60), System: "Riverside Council's social care records", Summary: "22 Canal Street, Riverside, RV2 9EF"},
 		{ID: "h-leo-youth-work", OrganisationID: "youth-hub", YoungPersonID: "leo", Category: "youth-work", Since: ago(0, 90), System: "Youth Hub's notes", Summary: "Saturday football club."},
 	} {

@@ -79,6 +79,11 @@ func (a *Adapter) load(m model.Model, pol consent.Policy, at time.Time) error {
 		}
 	}
 	for _, g := range pol.Grants {
+		// Statutory access is decided by consent's statutory rule, never by
+		// consent grants, so it never lifts a block or widens a grant.
+		if g.Statutory {
+			continue
+		}
 		if !g.ActiveAt(at) {
 			// A grant that starts later would make the cache hold too long;
 			// none do today (grants start when made), but be exact.

@@ -8,9 +8,11 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"sayso/consent"
 	"sayso/demo"
 	"sayso/internal/testenv"
 )
@@ -66,6 +68,18 @@ var (
 	authzBlockBody    = map[string]any{"professionalId": "sam"}
 	authzCompetence   = map[string]any{"competent": false, "note": "Not assessed yet."} // false: changes nobody's rights
 	authzDecisionBody = map[string]any{"professionalId": "sam", "youngPersonId": "amara", "category": "address", "purpose": "home-visit"}
+	authzStoryBody    = map[string]any{"text": "Music helps. So does my gran."}
+	authzVersionBody  = map[string]any{"version": 0}
+	authzAnswerHO     = map[string]any{"answer": "declined"}
+	authzFamilyBody   = map[string]any{"see": []string{"education"}, "act": false}
+	authzStatutory    = map[string]any{"categories": []string{"social-care"}, "purpose": "child-protection-enquiry",
+		"condition": "dpa2018-sch1-para18", "reason": "A teacher raised a safeguarding concern this morning."}
+	authzHandoverBody = map[string]any{"youngPersonId": "amara", "successorId": "rosa", "note": "Rosa knows your plan."}
+	authzAnswerQ      = map[string]any{"answer": "Sam was planning your visit."}
+	authzDelayBody    = map[string]any{"reason": "Telling now could put her at risk while enquiries go on.", "reviewBy": "later"}
+	authzReviewedBody = map[string]any{"note": "Proportionate."}
+	// authzAskWhy is filled per caller with an entry about their young person.
+	authzAskWhy = map[string]any{"logIndex": -1}
 )
 
 var authzTable = []authzRoute{
@@ -99,6 +113,31 @@ var authzTable = []authzRoute{
 	{route: "POST /v1/young-people/:ypId/competence", want: "R R R A A R R R R | R R", body: authzCompetence},
 	{route: "GET /v1/young-people/:ypId/disclosures", want: "A R R R R R R R R | A A"},
 	{route: "GET /v1/organisations/:orgId/disclosures", want: "R R R R R A R R R"},
+	// Issue 8. Asking "why did you look?" is not a decision: a young person
+	// who does not decide yet may ask too. Only the young person writes
+	// their story; family members do not see it unless the young person
+	// lets them. Statutory access: only a role marked statutory (Sam, a
+	// social worker; not Priya, a teacher). A handover goes only to a
+	// colleague. Reviews, delays and answers: the organisation's DPO only;
+	// ending a membership: its DPO or an operator.
+	{route: "GET /v1/young-people/:ypId/questions", want: "A R R R R R R R R | A A"},
+	{route: "POST /v1/young-people/:ypId/questions", want: "A R R R R R R R R | A A", body: authzAskWhy},
+	{route: "GET /v1/young-people/:ypId/story", want: "A R R R R R R R R | R A"},
+	{route: "POST /v1/young-people/:ypId/story/:section", want: "A R R R R R R R R | R A", body: authzStoryBody},
+	{route: "PUT /v1/young-people/:ypId/grants/:grantId/story-version", want: "A R R R R R R R R | R R", body: authzVersionBody},
+	{route: "GET /v1/young-people/:ypId/handovers", want: "A R R R R R R R R | A A"},
+	{route: "POST /v1/young-people/:ypId/handovers/:handoverId/answer", want: "A R R R R R R R R | A R", body: authzAnswerHO},
+	{route: "GET /v1/young-people/:ypId/family", want: "A R R R R R R R R | A A"},
+	{route: "PUT /v1/young-people/:ypId/family/:familyId", want: "A R R R R R R R R | R R", body: authzFamilyBody},
+	{route: "GET /v1/young-people/:ypId/family-actions", want: "A R R R R R R R R | R A"},
+	{route: "POST /v1/young-people/:ypId/statutory-access", want: "R R R A R R R R R | R R", body: authzStatutory},
+	{route: "POST /v1/handovers", want: "R R R A R R R R R", body: authzHandoverBody},
+	{route: "GET /v1/organisations/:orgId/questions", want: "R R R R R A R R R"},
+	{route: "POST /v1/organisations/:orgId/questions/:questionId/answer", want: "R R R R R A R R R", body: authzAnswerQ},
+	{route: "GET /v1/organisations/:orgId/statutory", want: "R R R R R A R R R"},
+	{route: "POST /v1/organisations/:orgId/statutory/:accessId/delay", want: "R R R R R A R R R", body: authzDelayBody},
+	{route: "POST /v1/organisations/:orgId/statutory/:accessId/reviewed", want: "R R R R R A R R R", body: authzReviewedBody},
+	{route: "POST /v1/organisations/:orgId/memberships/:membershipId/end", want: "R R R R R A A R R"},
 }
 
 // authzSkip is everything registered that the matrix leaves out, and why.
@@ -226,6 +265,8 @@ type authzWorld struct {
 	// requests for a cell.
 	decider map[string]*http.Client // young person -> who decides for them
 	asker   *http.Client
+	// read is the log index of a read of each young person's address by Sam.
+	read map[string]int64
 }
 
 func authzNoRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
@@ -256,7 +297,14 @@ func newAuthzWorld(t *testing.T) *authzWorld {
 	w.mustCall(t, w.decider["amara"], http.MethodPost, "/v1/young-people/amara/grants", authzGrantBody, http.StatusCreated)
 	w.mustCall(t, w.asker, http.MethodPost, "/v1/young-people/amara/requests",
 		map[string]any{"categories": []string{"phone"}, "purpose": "plan-support", "reason": "To plan our first meeting."}, http.StatusCreated)
-	w.mustCall(t, w.asker, http.MethodGet, "/v1/young-people/amara/records/address?purpose=home-visit", nil, http.StatusOK)
+	w.read = map[string]int64{}
+	for _, yp := range []string{"amara", "leo"} {
+		if yp == "leo" {
+			w.mustCall(t, w.decider["leo"], http.MethodPost, "/v1/young-people/leo/grants", authzGrantBody, http.StatusCreated)
+		}
+		out := w.mustCall(t, w.asker, http.MethodGet, "/v1/young-people/"+yp+"/records/address?purpose=home-visit", nil, http.StatusOK)
+		w.read[yp] = int64(out["logIndex"].(float64))
+	}
 	return w
 }
 
@@ -313,8 +361,45 @@ func (w *authzWorld) do(t *testing.T, row authzRoute, c authzCaller) (int, []byt
 	method, pattern, _ := strings.Cut(row.route, " ")
 	params := map[string]string{
 		"ypId": c.yp, "category": "address", "professionalId": "sam", "orgId": demo.HolderOrganisation, "index": "0", "*": "sayso.css",
+		"section": "story-what-helps", "familyId": map[string]string{"amara": "ruth", "leo": "grace"}[c.yp],
 	}
-	if strings.Contains(pattern, ":grantId") {
+	body := row.body
+	switch {
+	case strings.HasSuffix(pattern, "/story-version") && c.yp == "amara":
+		out := w.mustCall(t, w.decider[c.yp], http.MethodPost, "/v1/young-people/"+c.yp+"/grants",
+			map[string]any{"professionalId": "jo", "category": "story-what-helps", "purpose": "plan-support"}, http.StatusCreated)
+		params["grantId"] = out["grant"].(map[string]any)["id"].(string)
+	case strings.Contains(pattern, ":handoverId"):
+		// Sam hands over each time; give him something to hand over first.
+		w.mustCall(t, w.decider[c.yp], http.MethodPost, "/v1/young-people/"+c.yp+"/grants", authzGrantBody, http.StatusCreated)
+		out := w.mustCall(t, w.asker, http.MethodPost, "/v1/handovers",
+			map[string]any{"youngPersonId": c.yp, "successorId": "rosa", "note": "Rosa is taking over."}, http.StatusCreated)
+		params["handoverId"] = out["id"].(string)
+	case strings.Contains(pattern, ":questionId"):
+		out := w.mustCall(t, w.decider["amara"], http.MethodPost, "/v1/young-people/amara/questions",
+			map[string]any{"logIndex": w.read["amara"], "message": "Why?"}, http.StatusCreated)
+		params["questionId"] = out["id"].(string)
+	case strings.Contains(pattern, ":accessId"):
+		out := w.mustCall(t, w.asker, http.MethodPost, "/v1/young-people/amara/statutory-access", authzStatutory, http.StatusCreated)
+		params["accessId"] = out["id"].(string)
+	case strings.Contains(pattern, ":membershipId"):
+		id := "m-authz-" + c.name
+		err := w.env.App.Store.CreateMembership(t.Context(), consent.Membership{ID: id, PersonID: "rosa", OrganisationID: demo.HolderOrganisation,
+			Role: consent.RoleSocialWorker, StartedAt: w.env.Clock.Now().Add(-time.Hour)})
+		if err != nil {
+			t.Fatalf("CreateMembership(%s) = %v", id, err)
+		}
+		params["membershipId"] = id
+	}
+	if row.body != nil {
+		if _, ok := row.body.(map[string]any)["logIndex"]; ok {
+			body = map[string]any{"logIndex": w.read[c.yp], "message": "Why did you look?"}
+		}
+		if _, ok := row.body.(map[string]any)["reviewBy"]; ok {
+			body = map[string]any{"reason": authzDelayBody["reason"], "reviewBy": w.env.Clock.Now().Add(7 * 24 * time.Hour)}
+		}
+	}
+	if strings.Contains(pattern, ":grantId") && params["grantId"] == "" {
 		out := w.mustCall(t, w.decider[c.yp], http.MethodPost, "/v1/young-people/"+c.yp+"/grants",
 			map[string]any{"professionalId": "priya", "category": "education", "purpose": "education-support"}, http.StatusCreated)
 		params["grantId"] = out["grant"].(map[string]any)["id"].(string)
@@ -330,7 +415,7 @@ func (w *authzWorld) do(t *testing.T, row authzRoute, c authzCaller) (int, []byt
 	if row.route == "GET /auth/callback" {
 		u = w.callbackURL(t, c)
 	}
-	return w.send(t, c.client, c.token, method, u, row.body)
+	return w.send(t, c.client, c.token, method, u, body)
 }
 
 // authzFillPattern puts values into an Echo path pattern.

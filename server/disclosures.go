@@ -27,6 +27,7 @@ type feedItemJSON struct {
 	Purpose        string    `json:"purpose"`
 	LawfulBasis    string    `json:"lawfulBasis,omitempty"`
 	Channel        string    `json:"channel"`
+	Statutory      bool      `json:"statutory,omitempty"`
 }
 
 func (s *Server) handleFeed(c echo.Context) error {
@@ -45,7 +46,7 @@ func (s *Server) handleFeed(c echo.Context) error {
 	out := []feedItemJSON{}
 	for _, it := range items {
 		d := it.Disclosure
-		out = append(out, feedItemJSON{it.Index, d.At, it.Sentence, d.ActorID, d.ActorName, string(d.ActorRole), d.OrganisationID, d.Category, d.Purpose, string(d.LawfulBasis), string(d.Channel)})
+		out = append(out, feedItemJSON{it.Index, d.At, it.Sentence, d.ActorID, d.ActorName, string(d.ActorRole), d.OrganisationID, d.Category, d.Purpose, string(d.LawfulBasis), string(d.Channel), d.Statutory})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"disclosures": out})
 }
@@ -64,27 +65,36 @@ func int64Param(c echo.Context, name string, def int64) (int64, error) {
 
 // entryJSON is a DPO's view of one log entry.
 type entryJSON struct {
-	LogIndex       int64     `json:"logIndex"`
-	At             time.Time `json:"at"`
-	ActorID        string    `json:"actorId"`
-	ActorName      string    `json:"actorName"`
-	Role           string    `json:"role,omitempty"`
-	OrganisationID string    `json:"organisationId"`
-	YoungPersonID  string    `json:"youngPersonId"`
-	Category       string    `json:"category"`
-	Purpose        string    `json:"purpose"`
-	LawfulBasis    string    `json:"lawfulBasis,omitempty"`
-	GrantID        string    `json:"grantId,omitempty"`
-	Channel        string    `json:"channel"`
-	Outcome        string    `json:"outcome"`
-	Reason         string    `json:"reason,omitempty"`
-	HolderClient   string    `json:"holderClient,omitempty"`
+	LogIndex       int64      `json:"logIndex"`
+	At             time.Time  `json:"at"`
+	ActorID        string     `json:"actorId"`
+	ActorName      string     `json:"actorName"`
+	Role           string     `json:"role,omitempty"`
+	OrganisationID string     `json:"organisationId"`
+	YoungPersonID  string     `json:"youngPersonId"`
+	Category       string     `json:"category"`
+	Purpose        string     `json:"purpose"`
+	LawfulBasis    string     `json:"lawfulBasis,omitempty"`
+	GrantID        string     `json:"grantId,omitempty"`
+	Channel        string     `json:"channel"`
+	Outcome        string     `json:"outcome"`
+	Reason         string     `json:"reason,omitempty"`
+	HolderClient   string     `json:"holderClient,omitempty"`
+	Statutory      bool       `json:"statutory,omitempty"`
+	Condition      string     `json:"condition,omitempty"`
+	About          string     `json:"about,omitempty"`
+	ReviewBy       *time.Time `json:"reviewBy,omitempty"`
 }
 
 func entryOut(e consent.Logged) entryJSON {
 	d := e.Disclosure
-	return entryJSON{e.Index, d.At, d.ActorID, d.ActorName, string(d.ActorRole), d.OrganisationID, d.YoungPersonID, d.Category, d.Purpose,
-		string(d.LawfulBasis), d.GrantID, string(d.Channel), string(d.Outcome), string(d.Reason), d.HolderClient}
+	out := entryJSON{e.Index, d.At, d.ActorID, d.ActorName, string(d.ActorRole), d.OrganisationID, d.YoungPersonID, d.Category, d.Purpose,
+		string(d.LawfulBasis), d.GrantID, string(d.Channel), string(d.Outcome), string(d.Reason), d.HolderClient, d.Statutory, d.Condition, d.About, nil}
+	if !d.ReviewBy.IsZero() {
+		t := d.ReviewBy
+		out.ReviewBy = &t
+	}
+	return out
 }
 
 func (e entryJSON) csvRow() []string {

@@ -144,7 +144,26 @@ func (s *Server) routes(mounts []Mount) {
 	e.DELETE(yp+"/blocks/:professionalId", s.handleUnblock, in)
 	e.POST(yp+"/competence", s.handleCompetence, in)
 	e.GET(yp+"/disclosures", s.handleFeed, in)
-	e.GET("/v1/organisations/:orgId/disclosures", s.handleOrgDisclosures, in)
+	e.GET(yp+"/questions", s.handleQuestions, in)
+	e.POST(yp+"/questions", s.handleAskWhy, in, asks)
+	e.GET(yp+"/story", s.handleStory, in)
+	e.POST(yp+"/story/:section", s.handleWriteStory, in)
+	e.PUT(yp+"/grants/:grantId/story-version", s.handleStoryVersion, in)
+	e.GET(yp+"/handovers", s.handleHandovers, in)
+	e.POST(yp+"/handovers/:handoverId/answer", s.handleAnswerHandover, in)
+	e.GET(yp+"/family", s.handleFamily, in)
+	e.PUT(yp+"/family/:familyId", s.handleSetFamilyRule, in)
+	e.GET(yp+"/family-actions", s.handleFamilyActions, in)
+	e.POST(yp+"/statutory-access", s.handleOpenStatutory, in, asks)
+	e.POST("/v1/handovers", s.handleStartHandover, in)
+	org := "/v1/organisations/:orgId"
+	e.GET(org+"/disclosures", s.handleOrgDisclosures, in)
+	e.GET(org+"/questions", s.handleOrgQuestions, in)
+	e.POST(org+"/questions/:questionId/answer", s.handleAnswerQuestion, in)
+	e.GET(org+"/statutory", s.handleStatutoryReviews, in)
+	e.POST(org+"/statutory/:accessId/delay", s.handleDelayTelling, in)
+	e.POST(org+"/statutory/:accessId/reviewed", s.handleMarkReviewed, in)
+	e.POST(org+"/memberships/:membershipId/end", s.handleEndMembership, in)
 
 	// ---- Pages (issue 6): HTML for people, in pages*.go. Each route is
 	// named "page:..."; every one needs a signed-in person, every POST an

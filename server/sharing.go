@@ -110,11 +110,14 @@ type grantJSON struct {
 	StoppedAt      *time.Time `json:"stoppedAt,omitempty"`
 	StoppedBy      string     `json:"stoppedBy,omitempty"`
 	Active         bool       `json:"active"`
+	Statutory      bool       `json:"statutory,omitempty"`
+	StoryVersion   int        `json:"storyVersion,omitempty"`
 }
 
 func (s *Server) grantOut(g consent.Grant) grantJSON {
 	out := grantJSON{ID: g.ID, ProfessionalID: g.ProfessionalID, YoungPersonID: g.YoungPersonID, Category: g.Category, Purpose: g.Purpose,
-		GrantedBy: g.GrantedBy, RequestID: g.RequestID, CreatedAt: g.CreatedAt, Until: g.Until, StoppedBy: g.StoppedBy, Active: g.ActiveAt(s.now())}
+		GrantedBy: g.GrantedBy, RequestID: g.RequestID, CreatedAt: g.CreatedAt, Until: g.Until, StoppedBy: g.StoppedBy, Active: g.ActiveAt(s.now()),
+		Statutory: g.Statutory, StoryVersion: g.StoryVersion}
 	if !g.StoppedAt.IsZero() {
 		t := g.StoppedAt
 		out.StoppedAt = &t
@@ -292,6 +295,8 @@ var refusals = map[consent.Reason]string{
 	consent.ReasonExpired:            "This sharing has ended.",
 	consent.ReasonUnknownCategory:    "There is no such kind of information.",
 	consent.ReasonUnknownPurpose:     "There is no such purpose.",
+	consent.ReasonNotStatutoryRole:   "Your role does not hold a statutory duty in Sayso.",
+	consent.ReasonNoStatutoryAccess:  "You have not opened statutory access for this, or it has ended.",
 }
 
 func refusedProblem(v consent.Verdict) Problem {
@@ -306,6 +311,7 @@ type recordJSON struct {
 	Since            time.Time `json:"since"`
 	System           string    `json:"system"`
 	Content          string    `json:"content"`
+	Version          int       `json:"version,omitempty"` // of a story section
 }
 
 func (s *Server) handleReadRecords(c echo.Context) error {
@@ -323,9 +329,10 @@ func (s *Server) handleReadRecords(c echo.Context) error {
 	}
 	out := []recordJSON{}
 	for _, r := range read.Records {
-		out = append(out, recordJSON{r.Holding.ID, r.Organisation.ID, r.Organisation.Name, r.Holding.Category, r.Holding.Since, r.Holding.System, r.Holding.Summary})
+		out = append(out, recordJSON{r.Holding.ID, r.Organisation.ID, r.Organisation.Name, r.Holding.Category, r.Holding.Since, r.Holding.System, r.Holding.Summary, r.Version})
 	}
-	return c.JSON(http.StatusOK, map[string]any{"category": q.Category, "purpose": purpose, "grantId": read.Verdict.GrantID, "logIndex": read.LogIndex, "records": out})
+	return c.JSON(http.StatusOK, map[string]any{"category": q.Category, "purpose": purpose, "grantId": read.Verdict.GrantID, "logIndex": read.LogIndex,
+		"statutory": read.Verdict.Statutory, "records": out})
 }
 
 func (s *Server) handleJWKS(c echo.Context) error {

@@ -24,7 +24,12 @@ func policy(yp string, v int64) consent.Policy {
 			},
 			{
 				ID: fmt.Sprintf("g%d-running", v), ProfessionalID: "pro2", YoungPersonID: yp, Category: "education", Purpose: "education-support",
-				GrantedBy: "fam1", CreatedAt: at(day), Until: at(30 * day),
+				GrantedBy: "fam1", CreatedAt: at(day), Until: at(30 * day), StoryVersion: 2,
+			},
+			{
+				ID: fmt.Sprintf("g%d-statutory", v), ProfessionalID: "pro1", OrganisationID: "org1", YoungPersonID: yp, Category: "social-care",
+				Purpose: "child-protection-enquiry", GrantedBy: "pro1", RequestID: "sa1", CreatedAt: at(day), Until: at(day + 72*60*60*1000),
+				Statutory: true, Condition: "dpa2018-sch1-para18",
 			},
 		},
 		Blocks: []consent.Block{
@@ -34,6 +39,18 @@ func policy(yp string, v int64) consent.Policy {
 		Competence: []consent.Competence{
 			{RecordedBy: "pro1", RecordedAt: at(4 * day), Competent: false, Note: fmt.Sprintf("not yet (v%d)", v)},
 			{RecordedBy: "pro2", RecordedAt: at(5 * day), Competent: true, Note: "understands the choices"},
+		},
+		Handovers: []consent.Handover{
+			{
+				ID: "h1", FromID: "pro1", OrganisationID: "org1", SuccessorID: "pro5", Note: fmt.Sprintf("sealed note v%d", v), CreatedAt: at(6 * day),
+				Shares: []consent.HandoverShare{{Category: "address", Purpose: "home-visit", Until: at(60 * day)}},
+				Answer: consent.HandoverChanged, AnsweredBy: yp, AnsweredAt: at(7 * day),
+			},
+			{ID: "h2", FromID: "pro2", OrganisationID: "org2", CreatedAt: at(8 * day)},
+		},
+		FamilyRules: []consent.FamilyRule{
+			{FamilyID: "fam1", See: []string{"education", "health"}, Act: true, SetBy: yp, SetAt: at(9 * day)},
+			{FamilyID: "fam2", See: []string{}, SetBy: yp, SetAt: at(9 * day)},
 		},
 	}
 }
@@ -348,8 +365,8 @@ func testTimes(t *testing.T, newStore func(*testing.T) consent.Store) {
 		t.Fatalf("HoldingsOf(p1) = %v, %v, want one", gh, err)
 	}
 	gpol, err := s.GetPolicy(ctx, "p1")
-	if err != nil || len(gpol.Grants) == 0 || len(gpol.Blocks) == 0 || len(gpol.Competence) == 0 {
-		t.Fatalf("GetPolicy(p1) = %+v, %v, want grants, blocks and competence", gpol, err)
+	if err != nil || len(gpol.Grants) == 0 || len(gpol.Blocks) == 0 || len(gpol.Competence) == 0 || len(gpol.Handovers) == 0 || len(gpol.FamilyRules) == 0 {
+		t.Fatalf("GetPolicy(p1) = %+v, %v, want grants, blocks, competence, handovers and family rules", gpol, err)
 	}
 	gr, err := s.GetRequest(ctx, "r1")
 	must(t, err, "GetRequest")
@@ -372,6 +389,10 @@ func testTimes(t *testing.T, newStore func(*testing.T) consent.Store) {
 		{"Grant.StoppedAt", gpol.Grants[0].StoppedAt, pol.Grants[0].StoppedAt},
 		{"Block.CreatedAt", gpol.Blocks[0].CreatedAt, pol.Blocks[0].CreatedAt},
 		{"Competence.RecordedAt", gpol.Competence[0].RecordedAt, pol.Competence[0].RecordedAt},
+		{"Handover.CreatedAt", gpol.Handovers[0].CreatedAt, pol.Handovers[0].CreatedAt},
+		{"Handover.AnsweredAt", gpol.Handovers[0].AnsweredAt, pol.Handovers[0].AnsweredAt},
+		{"HandoverShare.Until", gpol.Handovers[0].Shares[0].Until, pol.Handovers[0].Shares[0].Until},
+		{"FamilyRule.SetAt", gpol.FamilyRules[0].SetAt, pol.FamilyRules[0].SetAt},
 		{"AccessRequest.CreatedAt", gr.CreatedAt, r.CreatedAt},
 		{"AccessRequest.ExpiresAt", gr.ExpiresAt, r.ExpiresAt},
 		{"AccessRequest.DecidedAt", gr.DecidedAt, r.DecidedAt},

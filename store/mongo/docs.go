@@ -117,6 +117,35 @@ type policyDoc struct {
 	Grants     []grantDoc      `bson:"grants,omitempty"`
 	Blocks     []blockDoc      `bson:"blocks,omitempty"`
 	Competence []competenceDoc `bson:"competence,omitempty"`
+	Handovers  []handoverDoc   `bson:"handovers,omitempty"`
+	Family     []familyRuleDoc `bson:"family_rules,omitempty"`
+}
+
+type handoverDoc struct {
+	ID             string             `bson:"id"`
+	FromID         string             `bson:"from_id"`
+	OrganisationID string             `bson:"organisation_id"`
+	SuccessorID    string             `bson:"successor_id,omitempty"`
+	Note           string             `bson:"note,omitempty"`
+	CreatedAt      *bson.DateTime     `bson:"created_at,omitempty"`
+	Shares         []handoverShareDoc `bson:"shares,omitempty"`
+	Answer         string             `bson:"answer,omitempty"`
+	AnsweredBy     string             `bson:"answered_by,omitempty"`
+	AnsweredAt     *bson.DateTime     `bson:"answered_at,omitempty"`
+}
+
+type handoverShareDoc struct {
+	Category string         `bson:"category"`
+	Purpose  string         `bson:"purpose"`
+	Until    *bson.DateTime `bson:"until,omitempty"`
+}
+
+type familyRuleDoc struct {
+	FamilyID string         `bson:"family_id"`
+	See      []string       `bson:"see"`
+	Act      bool           `bson:"act,omitempty"`
+	SetBy    string         `bson:"set_by,omitempty"`
+	SetAt    *bson.DateTime `bson:"set_at,omitempty"`
 }
 
 type grantDoc struct {
@@ -132,6 +161,9 @@ type grantDoc struct {
 	Until          *bson.DateTime `bson:"until,omitempty"`
 	StoppedAt      *bson.DateTime `bson:"stopped_at,omitempty"`
 	StoppedBy      string         `bson:"stopped_by,omitempty"`
+	Statutory      bool           `bson:"statutory,omitempty"`
+	Condition      string         `bson:"condition,omitempty"`
+	StoryVersion   int            `bson:"story_version,omitempty"`
 }
 
 type blockDoc struct {
@@ -153,7 +185,7 @@ func toPolicyDoc(p consent.Policy) policyDoc {
 		d.Grants = append(d.Grants, grantDoc{
 			ID: g.ID, ProfessionalID: g.ProfessionalID, OrganisationID: g.OrganisationID, YoungPersonID: g.YoungPersonID, Category: g.Category, Purpose: g.Purpose,
 			GrantedBy: g.GrantedBy, RequestID: g.RequestID, CreatedAt: dt(g.CreatedAt), Until: dt(g.Until),
-			StoppedAt: dt(g.StoppedAt), StoppedBy: g.StoppedBy,
+			StoppedAt: dt(g.StoppedAt), StoppedBy: g.StoppedBy, Statutory: g.Statutory, Condition: g.Condition, StoryVersion: g.StoryVersion,
 		})
 	}
 	for _, b := range p.Blocks {
@@ -161,6 +193,17 @@ func toPolicyDoc(p consent.Policy) policyDoc {
 	}
 	for _, c := range p.Competence {
 		d.Competence = append(d.Competence, competenceDoc{RecordedBy: c.RecordedBy, RecordedAt: dt(c.RecordedAt), Competent: c.Competent, Note: c.Note})
+	}
+	for _, h := range p.Handovers {
+		hd := handoverDoc{ID: h.ID, FromID: h.FromID, OrganisationID: h.OrganisationID, SuccessorID: h.SuccessorID, Note: h.Note,
+			CreatedAt: dt(h.CreatedAt), Answer: string(h.Answer), AnsweredBy: h.AnsweredBy, AnsweredAt: dt(h.AnsweredAt)}
+		for _, sh := range h.Shares {
+			hd.Shares = append(hd.Shares, handoverShareDoc{Category: sh.Category, Purpose: sh.Purpose, Until: dt(sh.Until)})
+		}
+		d.Handovers = append(d.Handovers, hd)
+	}
+	for _, f := range p.FamilyRules {
+		d.Family = append(d.Family, familyRuleDoc{FamilyID: f.FamilyID, See: f.See, Act: f.Act, SetBy: f.SetBy, SetAt: dt(f.SetAt)})
 	}
 	return d
 }
@@ -171,7 +214,7 @@ func (d policyDoc) policy() consent.Policy {
 		p.Grants = append(p.Grants, consent.Grant{
 			ID: g.ID, ProfessionalID: g.ProfessionalID, OrganisationID: g.OrganisationID, YoungPersonID: g.YoungPersonID, Category: g.Category, Purpose: g.Purpose,
 			GrantedBy: g.GrantedBy, RequestID: g.RequestID, CreatedAt: tm(g.CreatedAt), Until: tm(g.Until),
-			StoppedAt: tm(g.StoppedAt), StoppedBy: g.StoppedBy,
+			StoppedAt: tm(g.StoppedAt), StoppedBy: g.StoppedBy, Statutory: g.Statutory, Condition: g.Condition, StoryVersion: g.StoryVersion,
 		})
 	}
 	for _, b := range d.Blocks {
@@ -179,6 +222,17 @@ func (d policyDoc) policy() consent.Policy {
 	}
 	for _, c := range d.Competence {
 		p.Competence = append(p.Competence, consent.Competence{RecordedBy: c.RecordedBy, RecordedAt: tm(c.RecordedAt), Competent: c.Competent, Note: c.Note})
+	}
+	for _, h := range d.Handovers {
+		ho := consent.Handover{ID: h.ID, FromID: h.FromID, OrganisationID: h.OrganisationID, SuccessorID: h.SuccessorID, Note: h.Note,
+			CreatedAt: tm(h.CreatedAt), Answer: consent.HandoverAnswer(h.Answer), AnsweredBy: h.AnsweredBy, AnsweredAt: tm(h.AnsweredAt)}
+		for _, sh := range h.Shares {
+			ho.Shares = append(ho.Shares, consent.HandoverShare{Category: sh.Category, Purpose: sh.Purpose, Until: tm(sh.Until)})
+		}
+		p.Handovers = append(p.Handovers, ho)
+	}
+	for _, f := range d.Family {
+		p.FamilyRules = append(p.FamilyRules, consent.FamilyRule{FamilyID: f.FamilyID, See: f.See, Act: f.Act, SetBy: f.SetBy, SetAt: tm(f.SetAt)})
 	}
 	return p
 }

@@ -19,6 +19,32 @@ type (
 		Grants     []grantDoc      `json:"grants,omitempty"`
 		Blocks     []blockDoc      `json:"blocks,omitempty"`
 		Competence []competenceDoc `json:"competence,omitempty"`
+		Handovers  []handoverDoc   `json:"handovers,omitempty"`
+		Family     []familyRuleDoc `json:"family_rules,omitempty"`
+	}
+	handoverDoc struct {
+		ID             string             `json:"id"`
+		FromID         string             `json:"from_id"`
+		OrganisationID string             `json:"organisation_id"`
+		SuccessorID    string             `json:"successor_id,omitempty"`
+		Note           string             `json:"note,omitempty"`
+		CreatedAt      int64              `json:"created_at,omitempty"`
+		Shares         []handoverShareDoc `json:"shares,omitempty"`
+		Answer         string             `json:"answer,omitempty"`
+		AnsweredBy     string             `json:"answered_by,omitempty"`
+		AnsweredAt     int64              `json:"answered_at,omitempty"`
+	}
+	handoverShareDoc struct {
+		Category string `json:"category"`
+		Purpose  string `json:"purpose"`
+		Until    int64  `json:"until,omitempty"`
+	}
+	familyRuleDoc struct {
+		FamilyID string   `json:"family_id"`
+		See      []string `json:"see"`
+		Act      bool     `json:"act,omitempty"`
+		SetBy    string   `json:"set_by,omitempty"`
+		SetAt    int64    `json:"set_at,omitempty"`
 	}
 	grantDoc struct {
 		ID             string `json:"id"`
@@ -33,6 +59,9 @@ type (
 		Until          int64  `json:"until,omitempty"`
 		StoppedAt      int64  `json:"stopped_at,omitempty"`
 		StoppedBy      string `json:"stopped_by,omitempty"`
+		Statutory      bool   `json:"statutory,omitempty"`
+		Condition      string `json:"condition,omitempty"`
+		StoryVersion   int    `json:"story_version,omitempty"`
 	}
 	blockDoc struct {
 		ProfessionalID string `json:"professional_id"`
@@ -68,6 +97,7 @@ func encodePolicy(p consent.Policy) (string, error) {
 			ID: g.ID, ProfessionalID: g.ProfessionalID, OrganisationID: g.OrganisationID, YoungPersonID: g.YoungPersonID,
 			Category: g.Category, Purpose: g.Purpose, GrantedBy: g.GrantedBy, RequestID: g.RequestID,
 			CreatedAt: docMS(g.CreatedAt), Until: docMS(g.Until), StoppedAt: docMS(g.StoppedAt), StoppedBy: g.StoppedBy,
+			Statutory: g.Statutory, Condition: g.Condition, StoryVersion: g.StoryVersion,
 		})
 	}
 	for _, b := range p.Blocks {
@@ -75,6 +105,17 @@ func encodePolicy(p consent.Policy) (string, error) {
 	}
 	for _, c := range p.Competence {
 		d.Competence = append(d.Competence, competenceDoc{RecordedBy: c.RecordedBy, RecordedAt: docMS(c.RecordedAt), Competent: c.Competent, Note: c.Note})
+	}
+	for _, h := range p.Handovers {
+		hd := handoverDoc{ID: h.ID, FromID: h.FromID, OrganisationID: h.OrganisationID, SuccessorID: h.SuccessorID, Note: h.Note,
+			CreatedAt: docMS(h.CreatedAt), Answer: string(h.Answer), AnsweredBy: h.AnsweredBy, AnsweredAt: docMS(h.AnsweredAt)}
+		for _, sh := range h.Shares {
+			hd.Shares = append(hd.Shares, handoverShareDoc{Category: sh.Category, Purpose: sh.Purpose, Until: docMS(sh.Until)})
+		}
+		d.Handovers = append(d.Handovers, hd)
+	}
+	for _, f := range p.FamilyRules {
+		d.Family = append(d.Family, familyRuleDoc{FamilyID: f.FamilyID, See: f.See, Act: f.Act, SetBy: f.SetBy, SetAt: docMS(f.SetAt)})
 	}
 	b, err := json.Marshal(d)
 	return string(b), err
@@ -91,6 +132,7 @@ func decodePolicy(youngPersonID string, version int64, doc string) (consent.Poli
 			ID: g.ID, ProfessionalID: g.ProfessionalID, OrganisationID: g.OrganisationID, YoungPersonID: g.YoungPersonID,
 			Category: g.Category, Purpose: g.Purpose, GrantedBy: g.GrantedBy, RequestID: g.RequestID,
 			CreatedAt: docTime(g.CreatedAt), Until: docTime(g.Until), StoppedAt: docTime(g.StoppedAt), StoppedBy: g.StoppedBy,
+			Statutory: g.Statutory, Condition: g.Condition, StoryVersion: g.StoryVersion,
 		})
 	}
 	for _, b := range d.Blocks {
@@ -98,6 +140,17 @@ func decodePolicy(youngPersonID string, version int64, doc string) (consent.Poli
 	}
 	for _, c := range d.Competence {
 		p.Competence = append(p.Competence, consent.Competence{RecordedBy: c.RecordedBy, RecordedAt: docTime(c.RecordedAt), Competent: c.Competent, Note: c.Note})
+	}
+	for _, h := range d.Handovers {
+		ho := consent.Handover{ID: h.ID, FromID: h.FromID, OrganisationID: h.OrganisationID, SuccessorID: h.SuccessorID, Note: h.Note,
+			CreatedAt: docTime(h.CreatedAt), Answer: consent.HandoverAnswer(h.Answer), AnsweredBy: h.AnsweredBy, AnsweredAt: docTime(h.AnsweredAt)}
+		for _, sh := range h.Shares {
+			ho.Shares = append(ho.Shares, consent.HandoverShare{Category: sh.Category, Purpose: sh.Purpose, Until: docTime(sh.Until)})
+		}
+		p.Handovers = append(p.Handovers, ho)
+	}
+	for _, f := range d.Family {
+		p.FamilyRules = append(p.FamilyRules, consent.FamilyRule{FamilyID: f.FamilyID, See: f.See, Act: f.Act, SetBy: f.SetBy, SetAt: docTime(f.SetAt)})
 	}
 	return p, nil
 }
