@@ -162,3 +162,19 @@ func (s *Service) FamilyActions(ctx context.Context, actorID, ypID string) ([]Fa
 	slices.SortStableFunc(out, func(a, b FamilyAction) int { return b.At.Compare(a.At) })
 	return out, nil
 }
+
+// VisibleCategories lists the categories the actor may see and share for
+// ypID: all of them for the young person, their rule's for family.
+func (s *Service) VisibleCategories(ctx context.Context, actorID, ypID string) ([]Category, error) {
+	a, err := s.accessTo(ctx, actorID, ypID)
+	if err != nil {
+		return nil, err
+	}
+	var out []Category
+	for _, c := range s.catalogue.Categories {
+		if a.sees(s, c.ID) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}

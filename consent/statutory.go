@@ -433,3 +433,13 @@ func (s *Service) hiddenAccesses(ctx context.Context, ypID string, orgs []string
 	}
 	return hidden, nil
 }
+
+// HasStatutoryDuty reports whether profID works now in a role the operator
+// marks as holding a statutory duty.
+func (s *Service) HasStatutoryDuty(ctx context.Context, profID string) (bool, error) {
+	m, ok, err := s.activeMembership(ctx, profID, s.now())
+	if err != nil || !ok {
+		return false, err
+	}
+	return s.isStatutoryRole(m.Role), nil
+}

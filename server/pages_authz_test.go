@@ -45,14 +45,21 @@ var pagesAuthzTable = map[string]string{
 	"/yp/:ypId/looked":                       "A R R R R R L | A A",
 	"/yp/:ypId/looked/:index/concern":        "A R R R R R L | A A",
 	"/yp/:ypId/family":                       "A R R R R R L | A A",
+	"/yp/:ypId/story":                        "A R R R R R L | R A", // the young person's own words
+	"/yp/:ypId/story/:section":               "A R R R R R L | R A",
+	"/yp/:ypId/handovers/:handoverId":        "A R R R R R L | A A",
 	"/work":                                  "R R R A A R L",
 	"/work/requests":                         "R R R A A R L",
 	"/work/yp/:ypId":                         "R R R A A R L | R R",
 	"/work/yp/:ypId/ask":                     "R R R A A R L | R R",
 	"/work/yp/:ypId/read":                    "R R R A A R L | R R",
+	"/work/yp/:ypId/handover":                "R R R A A R L | R R",
+	"/work/yp/:ypId/statutory":               "R R R A R R L | R R", // only a role with a statutory duty
 	"/dpo/:orgId/disclosures":                "R R R R R A L",
 	"/dpo/:orgId/concerns":                   "R R R R R A L",
 	"/dpo/:orgId/log":                        "R R R R R A L",
+	"/dpo/:orgId/statutory":                  "R R R R R A L",
+	"/dpo/:orgId/statutory/:accessId":        "R R R R R A L",
 }
 
 func TestPages_Authz(t *testing.T) {
@@ -91,12 +98,13 @@ func TestPages_Authz(t *testing.T) {
 			t.Fatalf("pagesAuthzTable %s: %d outcomes, want one per column", path, len(cells))
 		}
 		for who, exp := range cells {
-			yp, grant, request, index := "amara", w.amaraGrant, w.amaraRequest, w.amaraIndex
+			yp, grant, request, index, handover := "amara", w.amaraGrant, w.amaraRequest, w.amaraIndex, w.amaraHandover
 			if strings.HasSuffix(who, "-for-leo") {
-				yp, grant, request, index = "leo", w.leoGrant, w.leoRequest, w.leoIndex
+				yp, grant, request, index, handover = "leo", w.leoGrant, w.leoRequest, w.leoIndex, w.leoHandover
 			}
 			u := strings.NewReplacer(":ypId", yp, ":grantId", grant, ":requestId", request, ":index", strconv.FormatInt(index, 10),
-				":step", "who", ":orgId", "riverside-council").Replace(path)
+				":step", "who", ":orgId", "riverside-council", ":section", "story-what-helps", ":handoverId", handover,
+				":accessId", w.amaraAccess).Replace(path)
 			r := browsers[who].get(u)
 			var got string
 			switch {

@@ -21,7 +21,7 @@ import (
 func (s *Server) dpoView(c echo.Context, orgID, current, title string, data any) frontend.Page {
 	p := s.view(c, title, data)
 	base := "/dpo/" + url.PathEscape(orgID)
-	for _, it := range []struct{ path, label string }{{"/disclosures", "Disclosures"}, {"/concerns", "Concerns"}, {"/log", "The log"}} {
+	for _, it := range []struct{ path, label string }{{"/disclosures", "Disclosures"}, {"/concerns", "Questions"}, {"/statutory", "Statutory access"}, {"/log", "The log"}} {
 		p.Nav = append(p.Nav, frontend.NavItem{Href: base + it.path, Label: it.label, Current: it.path == current})
 	}
 	return p
@@ -230,6 +230,8 @@ type concernRow struct {
 	Entry                                      string
 	Answer, AnsweredBy                         string
 	Typed, Error                               string
+	Due                                        string
+	Overdue                                    bool
 }
 
 func (s *Server) concernsPage(c echo.Context, status int, org consent.Organisation, typedFor, typed string, errs []frontend.FieldError) error {
@@ -240,13 +242,13 @@ func (s *Server) concernsPage(c echo.Context, status int, org consent.Organisati
 	}
 	cat := s.svc.Catalogue()
 	names := s.names(c)
-	p := s.dpoView(c, org.ID, "/concerns", "Concerns", nil)
+	p := s.dpoView(c, org.ID, "/concerns", "Questions", nil)
 	p.Errors = errs
 	var rows []concernRow
 	for _, k := range cs {
 		d := k.Disclosure
 		row := concernRow{ID: k.Concern.ID, Raised: frontend.DateTime(k.Concern.CreatedAt), YoungPerson: names.person(k.Concern.YoungPersonID).Name,
-			Message: k.Concern.Message, Answer: k.Concern.Answer}
+			Message: k.Concern.Message, Answer: k.Concern.Answer, Due: frontend.Date(k.Concern.DueBy()), Overdue: k.Concern.Overdue(s.now())}
 		if k.Concern.RaisedBy != k.Concern.YoungPersonID {
 			row.RaisedBy = names.person(k.Concern.RaisedBy).Name + " (family, acting for them)"
 		}

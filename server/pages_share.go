@@ -86,8 +86,12 @@ func (s *Server) shareStepPage(c echo.Context, status int, y ypCtx, step string,
 		}
 		data.Back = y.Base + "/sharing"
 	case "what":
+		visible, err := s.svc.VisibleCategories(ctx, personID(c), y.YP.ID)
+		if err != nil {
+			return err
+		}
 		var opts []choice
-		for _, k := range cat.Categories {
+		for _, k := range visible {
 			opts = append(opts, choice{Value: k.ID, Label: upperFirst(y.words(k.Name)), Hint: y.words(k.About)})
 		}
 		data.Question = newQuestion("category", "What do you want "+prof+" to see?", []string{d.Category}, opts...)

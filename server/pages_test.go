@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"slices"
 	"strings"
 	"testing"
 
@@ -109,6 +110,9 @@ type world struct {
 	amaraGrant, leoGrant     string
 	amaraRequest, leoRequest string
 	amaraIndex, leoIndex     int64
+	// Rosa handed each of them over to Sam; Sam opened statutory access to Amara's.
+	amaraHandover, leoHandover string
+	amaraAccess                string
 }
 
 func newWorld(t *testing.T) *world {
@@ -153,6 +157,19 @@ func newWorld(t *testing.T) *world {
 	if _, err := svc.AnswerConcern(ctx, "dana", "riverside-council", c.ID, "Sam was planning the visit you agreed to."); err != nil {
 		t.Fatalf("AnswerConcern(dana) = %v", err)
 	}
+	for yp, dst := range map[string]*string{"amara": &w.amaraHandover, "leo": &w.leoHandover} {
+		h, err := svc.StartHandover(ctx, "rosa", yp, "sam", "I'm moving teams. Sam knows you well.")
+		if err != nil {
+			t.Fatalf("StartHandover(rosa, %s) = %v", yp, err)
+		}
+		*dst = h.ID
+	}
+	a, err := svc.OpenStatutoryAccess(ctx, "sam", "amara", consent.NewStatutoryAccess{Categories: []string{"social-care"},
+		Purpose: "child-protection-enquiry", Condition: "dpa2018-sch1-para18", Reason: "A concern raised by her school today."})
+	if err != nil {
+		t.Fatalf("OpenStatutoryAccess(sam, amara) = %v", err)
+	}
+	w.amaraAccess = a.ID
 	return w
 }
 
@@ -185,7 +202,7 @@ func TestPages_Smoke(t *testing.T) {
 		{"amara", "/yp/amara/requests/" + w.amaraRequest, "To plan our next meeting together."},
 		{"amara", "/yp/amara/looked", "Sam Patel, a social worker at Riverside Council, looked at your address"},
 		{"amara", "/yp/amara/looked", "Sam was planning the visit you agreed to."},
-		{"amara", "/yp/amara/family", "Nobody can act for you"},
+		{"amara", "/yp/amara/family", "What can Ruth see?"},
 		{"amara", "/yp/amara/share/who", "Who do you want to share something with?"},
 		{"leo", "/", "your mum decides"},
 		{"leo", "/yp/leo/sharing", "Grace Williams (your mum) shared this"},
@@ -237,6 +254,7 @@ func TestPages_AntiForgery(t *testing.T) {
 				t.Errorf("POST %s with %s token = %d, want 403", stop, tc.name, r.status)
 			}
 			grants, err := w.env.App.Service.Grants(t.Context(), "amara", "amara")
+			grants = slices.DeleteFunc(grants, func(g consent.Grant) bool { return g.Statutory })
 			if err != nil || len(grants) != 1 || !grants[0].StoppedAt.IsZero() {
 				t.Errorf("Grants(amara) after forged stop = %+v, %v, want one grant still running", grants, err)
 			}
@@ -257,7 +275,8 @@ func TestPages_AntiForgery(t *testing.T) {
 			continue
 		}
 		path := strings.NewReplacer(":ypId", "amara", ":grantId", w.amaraGrant, ":requestId", w.amaraRequest, ":index", "0",
-			":step", "who", ":orgId", "riverside-council", ":concernId", "c-x").Replace(rt.Path)
+			":step", "who", ":orgId", "riverside-council", ":concernId", "c-x", ":familyId", "ruth", ":section", "story-what-helps",
+			":handoverId", w.amaraHandover, ":accessId", w.amaraAccess).Replace(rt.Path)
 		if r := amara.post(path, url.Values{"message": {"x"}}); r.status != http.StatusForbidden {
 			t.Errorf("POST %s without a token = %d, want 403", rt.Path, r.status)
 		}

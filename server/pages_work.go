@@ -96,7 +96,11 @@ func (s *Server) pageWorkYP(c echo.Context) error {
 	var shared []sharedRow
 	for _, g := range grants {
 		k, _ := cat.Category(g.Category)
-		shared = append(shared, sharedRow{What: upperFirst(theirs(first, k.Name)), Why: purposeLabel(cat, g.Purpose), Until: frontend.Date(g.Until)})
+		row := sharedRow{What: upperFirst(theirs(first, k.Name)), Why: purposeLabel(cat, g.Purpose), Until: frontend.DateTime(g.Until)}
+		if g.Statutory {
+			row.Why += " (statutory access, no consent)"
+		}
+		shared = append(shared, row)
 	}
 	var reqs []proRequestRow
 	if rs, err := s.svc.RequestsByMe(ctx, personID(c)); err == nil {
@@ -108,12 +112,17 @@ func (s *Server) pageWorkYP(c echo.Context) error {
 	} else {
 		return err
 	}
+	duty, err := s.svc.HasStatutoryDuty(ctx, personID(c))
+	if err != nil {
+		return err
+	}
 	return s.show(c, http.StatusOK, "work-yp", s.workView(c, "/work", "A young person you work with", struct {
-		YP       consent.Person
-		Base     string
-		Shared   []sharedRow
-		Requests []proRequestRow
-	}{yp, "/work/yp/" + url.PathEscape(yp.ID), shared, reqs}))
+		YP        consent.Person
+		Base      string
+		Shared    []sharedRow
+		Requests  []proRequestRow
+		Statutory bool
+	}{yp, "/work/yp/" + url.PathEscape(yp.ID), shared, reqs, duty}))
 }
 
 // Ask for access.
@@ -239,9 +248,13 @@ func (s *Server) readPage(c echo.Context, status int, yp consent.Person, grants 
 			cats = append(cats, choice{Value: g.Category, Label: categoryLabel(cat, g.Category)})
 		}
 	}
+	duty, err := s.svc.HasStatutoryDuty(c.Request().Context(), personID(c))
+	if err != nil {
+		return err
+	}
 	var purposes []choice
 	for _, p := range cat.Purposes {
-		if !p.Statutory {
+		if !p.Statutory || duty {
 			purposes = append(purposes, choice{Value: p.ID, Label: p.Name, Hint: upperFirst(strings.ReplaceAll(p.Sentence, "your", "their")) + "."})
 		}
 	}
@@ -298,7 +311,11 @@ func (s *Server) pageWorkReadPost(c echo.Context) error {
 	refused := ""
 	if read.Verdict.Allowed {
 		for _, r := range read.Records {
-			rows = append(rows, recordRow{Org: r.Organisation.Name, Where: r.Holding.System, Since: frontend.Date(r.Holding.Since), Content: r.Holding.Summary})
+			row := recordRow{Org: r.Organisation.Name, Where: r.Holding.System, Since: frontend.Date(r.Holding.Since), Content: r.Holding.Summary}
+			if r.Organisation.ID == "" { // a part of the young person's story
+				row.Org, row.Where = yp.Name, "In "+possessive(firstName(yp.Name))+" own words, version "+strconv.Itoa(r.Version)
+			}
+			rows = append(rows, row)
 		}
 	} else {
 		status, refused = http.StatusForbidden, refusals[read.Verdict.Reason]

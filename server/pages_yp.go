@@ -125,6 +125,7 @@ func (s *Server) ypView(c echo.Context, y ypCtx, current, title string, data any
 	}
 	items := []struct{ path, label string }{
 		{"", "Home"},
+		{"/story", "My story"},
 		{"/sharing", "Who can see what"},
 		{"/requests", "Requests"},
 		{"/looked", "Who has looked"},
@@ -132,6 +133,9 @@ func (s *Server) ypView(c echo.Context, y ypCtx, current, title string, data any
 		{"/family", "Who can act for " + about},
 	}
 	for _, it := range items {
+		if it.path == "/story" && !y.Self {
+			continue // the story is the young person's own
+		}
 		p.Nav = append(p.Nav, frontend.NavItem{Href: y.Base + it.path, Label: it.label, Current: it.path == current})
 	}
 	if !y.Self {
@@ -147,6 +151,7 @@ func (s *Server) ypView(c echo.Context, y ypCtx, current, title string, data any
 
 type homeData struct {
 	Y        ypCtx
+	Handover []handoverCard // people who left, with their notes: shown first
 	Waiting  []requestCard
 	Looked   []consent.FeedItem
 	EndSoon  []grantCard
@@ -164,6 +169,9 @@ func (s *Server) ypHome(c echo.Context, ypID string) error {
 		return err
 	}
 	d := homeData{Y: y}
+	if d.Handover, err = s.pendingHandovers(c, y); err != nil {
+		return err
+	}
 	reqs, err := s.svc.Requests(ctx, personID(c), ypID)
 	if err != nil {
 		return err
@@ -197,7 +205,7 @@ func (s *Server) ypHome(c echo.Context, ypID string) error {
 			d.Family = append(d.Family, by+" stopped sharing "+y.category(cat, g.Category)+" with "+names.worker(g.ProfessionalID).Person.Name+" on "+frontend.Date(g.StoppedAt)+".")
 		}
 	}
-	d.Nothing = len(d.Waiting) == 0 && len(d.Looked) == 0 && len(d.EndSoon) == 0 && len(d.Family) == 0
+	d.Nothing = len(d.Handover) == 0 && len(d.Waiting) == 0 && len(d.Looked) == 0 && len(d.EndSoon) == 0 && len(d.Family) == 0
 	if y.Self {
 		for _, a := range s.areas(y.Me) {
 			if a.Kind != consent.KindYoungPerson {
@@ -556,8 +564,12 @@ func (s *Server) pageYPEndDatePost(c echo.Context) error {
 // Who can act for me.
 
 type familyCard struct {
-	Name, Relationship, CanDo string
-	ActsNow                   bool
+	ID, Name, First, Relationship, CanDo string
+	ActsNow                              bool
+	// Sees is what they may see; Rule is the young person's form for it.
+	Sees string
+	Rule *question
+	Act  bool
 }
 
 func (s *Server) pageYPFamily(c echo.Context) error {
@@ -565,31 +577,76 @@ func (s *Server) pageYPFamily(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	fam, err := s.svc.Family(c.Request().Context(), personID(c), y.YP.ID)
+	ctx := c.Request().Context()
+	fam, err := s.svc.Family(ctx, personID(c), y.YP.ID)
 	if err != nil {
 		return err
 	}
+	rules, err := s.svc.FamilySee(ctx, personID(c), y.YP.ID)
+	if err != nil {
+		return err
+	}
+	cat := s.svc.Catalogue()
+	var choices []choice
+	for _, k := range cat.Categories {
+		if k.Parent == "" {
+			choices = append(choices, choice{Value: k.ID, Label: upperFirst(y.words(k.Name))})
+		}
+	}
 	var cards []familyCard
 	for _, f := range fam {
-		card := familyCard{Name: f.Person.Name, Relationship: y.Your + " " + f.Link.Relationship, ActsNow: f.ActsNow}
+		r := rules[f.Person.ID]
+		card := familyCard{ID: f.Person.ID, Name: f.Person.Name, First: firstName(f.Person.Name), Relationship: y.Your + " " + f.Link.Relationship, ActsNow: f.ActsNow, Act: r.Act}
+		var sees []string
+		for _, id := range r.See {
+			sees = append(sees, y.category(cat, id))
+		}
 		switch {
 		case f.ActsNow:
-			card.CanDo = "Decides who can see " + y.Your + " information for now, until " + y.You + " can decide for " + map[bool]string{true: "yourself", false: "themselves"}[y.Self] + ". Can see everything on Sayso that " + y.You + " can. Everything they do shows up here for " + y.You + " to see."
-		case f.Link.CanAct:
-			card.CanDo = y.YouCap + " decide for " + map[bool]string{true: "yourself", false: "themselves"}[y.Self] + " now, so they can't see or change " + y.Your + " sharing on Sayso."
+			card.CanDo = "Decides who can see " + y.Your + " information for now, until " + y.You + " can decide for " + map[bool]string{true: "yourself", false: "themselves"}[y.Self] + ". Everything they do shows up here for " + y.You + " to see."
+		case y.Self && y.Decide && r.SetBy != "" && len(r.See) > 0:
+			card.CanDo = "You decide for yourself. You have chosen what they can see."
+			if r.Act {
+				card.CanDo += " They can also answer requests and change sharing for you, for those things only."
+			}
 		default:
-			card.CanDo = "Is linked to " + y.You + ", but can't see or change " + y.Your + " sharing on Sayso."
+			card.CanDo = y.YouCap + " decide for " + map[bool]string{true: "yourself", false: "themselves"}[y.Self] + " now, so they can't see " + y.Your + " information on Sayso unless " + y.You + " choose" + map[bool]string{true: "", false: "s"}[y.Self] + " what they can see."
+		}
+		if f.ActsNow || (y.Self && y.Decide && r.SetBy != "" && len(r.See) > 0) {
+			card.Sees = "They can see: " + strings.Join(sees, ", ") + "."
+		}
+		if y.Self && y.Decide {
+			// Without a rule of the young person's, they see nothing now.
+			ticked := r.See
+			if r.SetBy == "" {
+				ticked, card.Act = nil, false
+			}
+			q := newQuestion("see-"+f.Person.ID, "What can "+card.First+" see?", ticked, choices...)
+			for i := range q.Choices {
+				q.Choices[i].ID = "see-" + f.Person.ID + "-" + q.Choices[i].Value
+			}
+			q.Choices[0].ID = "see-" + f.Person.ID
+			q.Checkboxes, q.Small = true, false
+			q.Hint = "Social care information and your story are private from family unless you tick them."
+			card.Rule = &q
 		}
 		cards = append(cards, card)
+	}
+	var actions []consent.FamilyAction
+	if y.Self {
+		if actions, err = s.svc.FamilyActions(ctx, personID(c), y.YP.ID); err != nil {
+			return err
+		}
 	}
 	title := "Who can act for me"
 	if !y.Self {
 		title = "Who can act for " + y.First
 	}
 	return s.show(c, http.StatusOK, "yp-family", s.ypView(c, y, "/family", title, struct {
-		Y     ypCtx
-		Cards []familyCard
-	}{y, cards}))
+		Y       ypCtx
+		Cards   []familyCard
+		Actions []consent.FamilyAction
+	}{y, cards, actions}))
 }
 
 // Who has looked.
@@ -602,7 +659,8 @@ type lookedItem struct {
 }
 
 type concernWords struct {
-	Raised, Message, Answer, AnsweredBy string
+	Raised, Message, Answer, AnsweredBy, Due string
+	Overdue                                  bool
 }
 
 func (s *Server) pageYPLooked(c echo.Context) error {
@@ -622,7 +680,8 @@ func (s *Server) pageYPLooked(c echo.Context) error {
 	names := s.names(c)
 	byIndex := map[int64][]concernWords{}
 	for _, k := range concerns {
-		w := concernWords{Raised: s.familyWords(c, y, k.RaisedBy) + " said this doesn't look right on " + frontend.Date(k.CreatedAt) + ".", Message: k.Message, Answer: k.Answer}
+		w := concernWords{Raised: s.familyWords(c, y, k.RaisedBy) + " asked why on " + frontend.Date(k.CreatedAt) + ".", Message: k.Message, Answer: k.Answer,
+			Due: frontend.Date(k.DueBy()), Overdue: k.Overdue(s.now())}
 		if k.AnsweredBy != "" {
 			w.AnsweredBy = names.person(k.AnsweredBy).Name + " answered on " + frontend.Date(k.AnsweredAt) + ":"
 		}
@@ -665,7 +724,7 @@ func (s *Server) concernPage(c echo.Context, status int, y ypCtx, item consent.F
 	if o, err := s.svc.Organisation(c.Request().Context(), item.Disclosure.OrganisationID); err == nil {
 		org = o.Name
 	}
-	p := s.ypView(c, y, "/looked", "This doesn't look right", concernData{Y: y, Sentence: item.Sentence, Org: org, Message: message})
+	p := s.ypView(c, y, "/looked", "Ask why they looked", concernData{Y: y, Sentence: item.Sentence, Org: org, Message: message})
 	p.Exit, p.Errors = true, errs
 	return s.show(c, status, "yp-concern", p)
 }
@@ -708,7 +767,7 @@ func (s *Server) pageYPConcernPost(c echo.Context) error {
 		return err
 	}
 	message := c.FormValue("message")
-	_, err = s.svc.RaiseConcern(c.Request().Context(), personID(c), y.YP.ID, idx, message)
+	q, err := s.svc.RaiseConcern(c.Request().Context(), personID(c), y.YP.ID, idx, message)
 	if errs, err := formErrors(err, map[string]frontend.FieldError{"message": {Field: "message", Message: "Your message must be 1,000 characters or fewer"}}); err != nil {
 		return err
 	} else if errs != nil {
@@ -718,6 +777,6 @@ func (s *Server) pageYPConcernPost(c echo.Context) error {
 	if o, err := s.svc.Organisation(c.Request().Context(), item.Disclosure.OrganisationID); err == nil {
 		org = o.Name
 	}
-	s.setFlash(c, "Thank you. We've told the person at "+org+" who checks how information is used. Their answer will appear here.")
+	s.setFlash(c, "Thank you. We've sent your question to the person at "+org+" who checks how information is used. They should answer by "+frontend.Date(q.DueBy())+", and their answer will appear here.")
 	return c.Redirect(http.StatusSeeOther, y.Base+"/looked")
 }
