@@ -15,20 +15,51 @@ import (
 	"testing"
 	"time"
 
+	"sayso/consent"
 	"sayso/internal/testenv"
 )
 
 // journeys run in this order against one Sayso: each may rely on what the
 // ones before it did.
-var journeys = []struct{ test, journey string }{
-	{"YoungPersonShares", "YoungPersonShares"},
-	{"ProfessionalAsksAndReads", "ProfessionalAsksAndReads"},
-	{"AnswersRequest", "AnswersRequest"},
-	{"ChangesEndDate", "ChangesEndDate"},
-	{"ConcernReachesDPO", "ConcernReachesDPO"},
-	{"FamilyActsForChild", "FamilyActsForChild"},
-	{"StopSharing/JavaScript", "StopSharing"},
-	{"StopSharing/NoJavaScript", "StopSharingNoJavaScript"},
+var journeys = []struct {
+	test, journey string
+	before        func(t *testing.T, env *testenv.Env) // changes a browser can't make: a clock, a leaver
+}{
+	{"YoungPersonShares", "YoungPersonShares", nil},
+	{"ProfessionalAsksAndReads", "ProfessionalAsksAndReads", nil},
+	{"AnswersRequest", "AnswersRequest", nil},
+	{"ChangesEndDate", "ChangesEndDate", nil},
+	{"ConcernReachesDPO", "ConcernReachesDPO", nil},
+	{"FamilyActsForChild", "FamilyActsForChild", nil},
+	{"StopSharing/JavaScript", "StopSharing", nil},
+	{"StopSharing/NoJavaScript", "StopSharingNoJavaScript", nil},
+	{"Story", "StoryTellOnce", nil},
+	{"Statutory/Delayed", "StatutoryAccess", nil},
+	{"Statutory/AfterReviewDate", "StatutoryAppears", func(t *testing.T, env *testenv.Env) { env.Clock.Advance(8 * 24 * time.Hour) }},
+	{"FamilyRules", "FamilyRules", func(t *testing.T, env *testenv.Env) {
+		// Sam reads Leo's social care information under a statutory duty:
+		// Leo is told; his mum is not (social care is withheld from family).
+		svc := env.App.Service
+		if _, err := svc.OpenStatutoryAccess(t.Context(), "sam", "leo", consent.NewStatutoryAccess{Categories: []string{"social-care"},
+			Purpose: "child-protection-enquiry", Condition: "children-act-1989-s47", Reason: "A worry raised by school."}); err != nil {
+			t.Fatalf("OpenStatutoryAccess(sam, leo) = %v", err)
+		}
+		q := consent.Question{YoungPersonID: "leo", ProfessionalID: "sam", Category: "social-care", Purpose: "child-protection-enquiry"}
+		if r, err := svc.ReadRecords(t.Context(), q, consent.ChannelPortal); err != nil || !r.Verdict.Allowed {
+			t.Fatalf("ReadRecords(sam, leo, statutory) = %+v, %v", r, err)
+		}
+	}},
+	{"Handover", "Handover", func(t *testing.T, env *testenv.Env) {
+		// Amara shares her address with Sam again (earlier journeys stopped it).
+		if _, _, err := env.App.Service.Grant(t.Context(), "amara", "amara", consent.NewGrant{ProfessionalID: "sam", Category: "address", Purpose: "home-visit"}); err != nil {
+			t.Fatalf("Grant(amara, sam) = %v", err)
+		}
+	}},
+	{"Handover/SamLeaves", "HandoverAfterLeaving", func(t *testing.T, env *testenv.Env) {
+		if _, err := env.App.Service.EndMembership(t.Context(), "dana", "riverside-council", "m-sam"); err != nil {
+			t.Fatalf("EndMembership(m-sam) = %v", err)
+		}
+	}},
 }
 
 func chromiumPath() string {
@@ -73,6 +104,9 @@ func TestPages(t *testing.T) {
 		t.Run(j.test, func(t *testing.T) {
 			if failed {
 				t.Skip("an earlier journey failed, and this one builds on it")
+			}
+			if j.before != nil {
+				j.before(t, env)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 			defer cancel()

@@ -234,11 +234,12 @@ const journeys = {
     await visit(s, '/yp/amara/looked');
     await expectText(s, 'Sam Patel, a social worker at Riverside Council, looked at your address');
     await shot(s, 'young-person-who-has-looked');
-    await clickLink(s, "This doesn't look right");
+    await clickLink(s, 'Ask why they looked');
     await shot(s, 'young-person-concern');
-    await s.page.getByLabel(/What doesn't look right/).fill('I did not know Sam would look this week.');
-    await clickButton(s, 'Tell Riverside Council');
-    await expectText(s, "We've told the person at Riverside Council");
+    await s.page.getByLabel(/Anything you want to add/).fill('I did not know Sam would look this week.');
+    await clickButton(s, 'Send your question to Riverside Council');
+    await expectText(s, "We've sent your question to the person at Riverside Council");
+    await expectText(s, 'They should answer by');
     await check(s, 'looked after concern');
 
     const d = await session(browser, 'dana');
@@ -303,6 +304,169 @@ const journeys = {
     await visit(l, '/yp/leo/sharing');
     await expectText(l, 'Grace Williams (your mum) shared this');
     await shot(l, 'child-who-can-see-what');
+  },
+
+  // Amara writes what helps, shares it with Jo; Jo reads it; Amara sees that Jo read it.
+  async StoryTellOnce(browser) {
+    const s = await session(browser, 'amara');
+    await visit(s, '/yp/amara/story');
+    await shot(s, 'young-person-story');
+    await clickLink(s, /Write this part\s*:\s*What helps/);
+    await clickButton(s, 'Save this part');
+    await expectText(s, 'There is a problem');
+    await check(s, 'story edit with error');
+    const words = 'Music helps. Talking while we walk helps more than sitting in an office.';
+    await s.page.getByLabel('What helps').fill(words);
+    await shot(s, 'young-person-story-write');
+    await clickButton(s, 'Save this part');
+    await expectText(s, 'Saved. This is version 1.');
+    await expectText(s, words);
+    await visit(s, '/yp/amara/share/who');
+    await choose(s, 'Jo Brennan');
+    await clickButton(s, 'Continue');
+    await choose(s, 'Your story: what helps');
+    await clickButton(s, 'Continue');
+    await choose(s, 'To plan the help you get');
+    await clickButton(s, 'Continue');
+    await choose(s, '3 months');
+    await clickButton(s, 'Continue');
+    await clickButton(s, 'Share your story: what helps with Jo Brennan');
+    await expectText(s, 'You are sharing your story: what helps with Jo Brennan');
+
+    const j = await session(browser, 'jo');
+    await visit(j, '/work/yp/amara/read');
+    await choose(j, 'Story: what helps');
+    await choose(j, 'Plan support');
+    await clickButton(j, 'Read it now');
+    await expectText(j, words);
+    await expectText(j, "In Amara's own words, version 1");
+    await shot(j, 'professional-reads-story');
+
+    await visit(s, '/yp/amara/story');
+    await expectText(s, 'Jo Brennan, a youth worker at Youth Hub, looked at your story: what helps');
+    await shot(s, 'young-person-story-read');
+  },
+
+  // Sam opens statutory access (a bad submission first) and reads; Dana
+  // reviews it and delays telling Amara, who does not see it yet.
+  async StatutoryAccess(browser) {
+    const s = await session(browser, 'sam');
+    await visit(s, '/work/yp/amara');
+    await clickLink(s, 'Open statutory access');
+    await shot(s, 'professional-statutory');
+    const reason = 'Her school reported an injury this morning; strategy discussion at 2pm.';
+    await s.page.getByLabel('Why do you need this now?').fill(reason);
+    await clickButton(s, 'Open statutory access');
+    await expectText(s, 'There is a problem');
+    await expectText(s, 'Choose what you need to see');
+    const kept = await s.page.getByLabel('Why do you need this now?').inputValue();
+    expect(kept === reason, `statutory: reason after bad submission = ${JSON.stringify(kept)}, want what was typed`);
+    await check(s, 'statutory with error');
+    await choose(s, 'Social care information');
+    await choose(s, "Children Act 1989, section 47: duty to make enquiries about a child's safety");
+    await clickButton(s, 'Open statutory access');
+    await expectText(s, 'Statutory access is open until');
+    await choose(s, 'Social care information');
+    await choose(s, 'Child protection enquiry');
+    await clickButton(s, 'Read it now');
+    await expectText(s, 'Support plan agreed with Amara');
+
+    const d = await session(browser, 'dana');
+    await visit(d, '/dpo/riverside-council/statutory');
+    await expectText(d, 'Needs you');
+    await shot(d, 'dpo-statutory');
+    await clickLink(d, 'Review');
+    await expectText(d, reason);
+    await clickButton(d, 'Mark as reviewed');
+    await expectText(d, 'Reviewed by Dana Lewis');
+    await d.page.getByLabel('Why not tell them yet?').fill('Telling her before the strategy discussion could put her at risk.');
+    const day = new Date(Date.now() + 7 * 864e5);
+    await d.page.getByLabel('Day', { exact: true }).fill(String(day.getDate()));
+    await d.page.getByLabel('Month', { exact: true }).fill(String(day.getMonth() + 1));
+    await d.page.getByLabel('Year', { exact: true }).fill(String(day.getFullYear()));
+    await clickButton(d, 'Record the decision to delay');
+    await expectText(d, 'Not told until');
+    await shot(d, 'dpo-statutory-access');
+
+    const a = await session(browser, 'amara');
+    await visit(a, '/yp/amara/looked');
+    const body = await bodyText(a);
+    expect(!body.includes('to check that you are safe'), `statutory: Amara sees the delayed access:
+${body.slice(0, 1500)}`);
+  },
+
+  // After the review date (the test moves Sayso's clock) Amara sees it.
+  async StatutoryAppears(browser) {
+    const a = await session(browser, 'amara');
+    await visit(a, '/yp/amara/looked');
+    await expectText(a, 'Sam Patel, a social worker at Riverside Council, looked at your social care information');
+    await expectText(a, 'The law says they must do this, so they did not need to ask you first.');
+    await shot(a, 'young-person-statutory-shown');
+  },
+
+  // Grace does not see Leo's social care information; Leo does. Amara
+  // chooses what her gran can see.
+  async FamilyRules(browser) {
+    const g = await session(browser, 'grace');
+    await visit(g, '/yp/leo/holders');
+    const seen = (await bodyText(g)).toLowerCase();
+    expect(!seen.includes('social care information'), `family: Grace sees Leo's social care information:\n${seen.slice(0, 1500)}`);
+    await visit(g, '/yp/leo/looked');
+    const looked = (await bodyText(g)).toLowerCase();
+    expect(!looked.includes('social care information') && !looked.includes('are safe'), `family: Grace sees social care entries:\n${looked.slice(0, 1500)}`);
+    const l = await session(browser, 'leo');
+    await visit(l, '/yp/leo/holders');
+    await expectText(l, 'Your social care information');
+    await visit(l, '/yp/leo/looked');
+    await expectText(l, 'looked at your social care information');
+    const a = await session(browser, 'amara');
+    await visit(a, '/yp/amara/family');
+    await a.page.getByRole('group', { name: 'What can Ruth see?' }).getByLabel('Your school information').check();
+    await shot(a, 'young-person-family-rules');
+    await clickButton(a, 'Save what Ruth can see');
+    await expectText(a, 'Ruth can see only what you ticked');
+    await expectText(a, 'They can see: your school information.');
+  },
+
+  // Sam hands over to Rosa and leaves; his note reaches Amara first; Rosa
+  // sees nothing until Amara says yes.
+  async Handover(browser) {
+    const s = await session(browser, 'sam');
+    await visit(s, '/work/yp/amara');
+    await clickLink(s, 'Hand over to a colleague');
+    await clickButton(s, 'Hand over and end my access');
+    await expectText(s, 'There is a problem');
+    await s.page.getByLabel(/A note for Amara/).fill('I am leaving Riverside. Rosa knows your plan and will text before visiting.');
+    await choose(s, 'Rosa Green');
+    await shot(s, 'professional-handover');
+    await clickButton(s, 'Hand over and end my access');
+    await expectText(s, 'You have handed over');
+
+    const r = await session(browser, 'rosa');
+    await visit(r, '/work/yp/amara');
+    await expectText(r, 'Nothing is shared with you at the moment.');
+  },
+
+  // After Sam has left Riverside (the test ends his membership).
+  async HandoverAfterLeaving(browser) {
+    const s = await session(browser, 'sam');
+    const gone = await s.page.goto(`${base}/work/yp/amara/read`);
+    expect(gone.status() === 404, `handover: Sam's read page after leaving = ${gone.status()}, want 404`);
+
+    const a = await session(browser, 'amara');
+    await expectText(a, 'I am leaving Riverside. Rosa knows your plan and will text before visiting.');
+    await shot(a, 'young-person-handover-home');
+    await clickLink(a, 'Decide about sharing with Rosa Green');
+    await shot(a, 'young-person-handover');
+    await clickButton(a, 'Share what is ticked with Rosa Green');
+    await expectText(a, 'Rosa Green can now see what you ticked');
+
+    const r = await session(browser, 'rosa');
+    await visit(r, '/work/yp/amara/read');
+    await choose(r, 'Address');
+    await choose(r, 'Home visit');
+    await clickButton(r, 'Read it now');
+    await expectText(r, '14 Willow Road');
   },
 
   // Amara stops sharing her phone number with Sam.

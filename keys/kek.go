@@ -119,7 +119,7 @@ func (k *KEK) write(h *keyset.Handle) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(k.path), 0o700); err != nil {
+	if err := mkdirAllDurable(filepath.Dir(k.path), 0o700); err != nil {
 		return err
 	}
 	tmp := k.path + ".new"
@@ -141,11 +141,7 @@ func (k *KEK) write(h *keyset.Handle) error {
 	if err := os.Rename(tmp, k.path); err != nil {
 		return err
 	}
-	if d, err := os.Open(filepath.Dir(k.path)); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return syncDir(filepath.Dir(k.path))
 }
 
 // refresh reloads the keyset if another process (sayso keys rotate) has

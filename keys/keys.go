@@ -31,7 +31,7 @@ type Keyring struct {
 
 // Open loads the keys under dir, creating any that are missing.
 func Open(dir string) (*Keyring, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := mkdirAllDurable(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("keys: create %s: %w", dir, err)
 	}
 	k := &Keyring{dir: dir}
@@ -147,19 +147,15 @@ func loadOrCreate(path string, make func() ([]byte, error)) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("keys: generate %s: %w", path, err)
 		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		err = writeNew(path, pem.EncodeToMemory(&pem.Block{Type: "SAYSO SECRET", Bytes: b}))
+		if errors.Is(err, fs.ErrExist) {
+			// Another process made it meanwhile: use that one.
+			return loadOrCreate(path, nil)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("keys: create %s: %w", path, err)
 		}
-		if err := pem.Encode(f, &pem.Block{Type: "SAYSO SECRET", Bytes: b}); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("keys: write %s: %w", path, err)
-		}
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("keys: sync %s: %w", path, err)
-		}
-		return b, f.Close()
+		return b, nil
 	default:
 		return nil, fmt.Errorf("keys: %s: %w", path, err)
 	}

@@ -314,7 +314,7 @@ func (s *Server) pageYPFamilyRulePost(c echo.Context) error {
 		return consent.Invalid("see", "could not read the form")
 	}
 	familyID := c.Param("familyId")
-	rule, err := s.svc.SetFamilyRule(c.Request().Context(), personID(c), y.YP.ID, familyID, c.Request().PostForm["see"], c.FormValue("act") == "yes")
+	rule, err := s.svc.SetFamilyRule(c.Request().Context(), personID(c), y.YP.ID, familyID, c.Request().PostForm["see-"+familyID], c.FormValue("act") == "yes")
 	if err != nil {
 		return err
 	}

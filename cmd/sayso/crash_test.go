@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -47,12 +48,7 @@ func TestCrash_KillNineLosesNoAcknowledgedEntry(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and kills it many times")
 	}
-	bin := filepath.Join(t.TempDir(), "sayso")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("CGO_ENABLED=0 go build = %v\n%s", err, out)
-	}
+	bin := buildSayso(t)
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("SAYSO_CRASH_SEED"); s != "" {
 		n, err := strconv.ParseUint(s, 10, 64)
@@ -65,6 +61,18 @@ func TestCrash_KillNineLosesNoAcknowledgedEntry(t *testing.T) {
 	storetestenv.Run(t, func(t *testing.T, backend storetestenv.Backend) {
 		killNineRounds(t, bin, seed, backend.New(t))
 	})
+}
+
+// buildSayso builds the binary, as released (no C), into a temporary folder.
+func buildSayso(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "sayso")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("CGO_ENABLED=0 go build = %v\n%s", err, out)
+	}
+	return bin
 }
 
 // killNineRounds is the crash test on one store.
@@ -88,7 +96,7 @@ func killNineRounds(t *testing.T, bin string, seed uint64, place storetestenv.Pl
 		stop := make(chan struct{})
 		results := make(chan readerResult, crashReaders)
 		for range crashReaders {
-			go readLoop(t, srv.base, sam, stop, results)
+			go readLoop(t, srv.base, sam, nil, stop, results)
 		}
 		time.Sleep(crashMinWait + time.Duration(rng.Int64N(int64(crashMaxWait-crashMinWait)+1)))
 		killErr := srv.kill()
@@ -138,46 +146,54 @@ func killNineRounds(t *testing.T, bin string, seed uint64, place storetestenv.Pl
 // was acknowledged twice.
 func checkAcked(t *testing.T, place storetestenv.Place, acked []int64) {
 	t.Helper()
-	ctx := context.Background()
-	store := place.Open(t)
+	problems, err := ackedProblems(context.Background(), place.Open(t), acked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range problems {
+		if i == 10 {
+			t.Fatalf("stopping after %d bad entries", i)
+		}
+		t.Error(p)
+	}
+}
+
+// ackedProblems lists what is wrong in store with the acknowledged
+// indexes: an entry missing, not Sam's read of Amara's address, or one
+// acknowledged twice. It sorts acked.
+func ackedProblems(ctx context.Context, store consent.Store, acked []int64) ([]string, error) {
 	size, err := store.LogSize(ctx)
 	if err != nil {
-		t.Fatalf("LogSize() = %v, want nil", err)
+		return nil, fmt.Errorf("LogSize() = %v, want nil", err)
 	}
 	entries, err := store.LogEntries(ctx, 0, size)
 	if err != nil {
-		t.Fatalf("LogEntries(0, %d) = %v, want nil", size, err)
+		return nil, fmt.Errorf("LogEntries(0, %d) = %v, want nil", size, err)
 	}
 	byIndex := make(map[int64]consent.LogEntry, len(entries))
 	for _, e := range entries {
 		byIndex[e.Index] = e
 	}
 	slices.Sort(acked)
-	bad := 0
+	var problems []string
 	for i, idx := range acked {
 		if i > 0 && acked[i-1] == idx {
-			t.Errorf("log index %d was acknowledged to two reads, want each read its own entry", idx)
-			bad++
+			problems = append(problems, fmt.Sprintf("log index %d was acknowledged to two reads, want each read its own entry", idx))
 		}
 		// The entry's committed bytes, read without keys (the sealed part
 		// holds only the grant id).
 		e, ok := byIndex[idx]
 		if !ok {
-			t.Errorf("log entry %d (acknowledged) is missing from a log of %d entries", idx, size)
-			bad++
+			problems = append(problems, fmt.Sprintf("log entry %d (acknowledged) is missing from a log of %d entries", idx, size))
 		} else if d, _, err := consent.DisclosureHeader(e.Data); err != nil {
-			t.Errorf("DisclosureHeader(entry %d) = %v, want nil", idx, err)
-			bad++
+			problems = append(problems, fmt.Sprintf("DisclosureHeader(entry %d) = %v, want nil", idx, err))
 		} else if d.Outcome != consent.OutcomeDisclosed || d.ActorID != "sam" || d.YoungPersonID != "amara" ||
 			d.Category != "address" || d.Purpose != "home-visit" || d.Channel != consent.ChannelAPI {
-			t.Errorf("entry %d = %s: %s read %s's %s for %s via %s, want disclosed: sam read amara's address for home-visit via api",
-				idx, d.Outcome, d.ActorID, d.YoungPersonID, d.Category, d.Purpose, d.Channel)
-			bad++
-		}
-		if bad >= 10 {
-			t.Fatalf("stopping after %d bad entries", bad)
+			problems = append(problems, fmt.Sprintf("entry %d = %s: %s read %s's %s for %s via %s, want disclosed: sam read amara's address for home-visit via api",
+				idx, d.Outcome, d.ActorID, d.YoungPersonID, d.Category, d.Purpose, d.Channel))
 		}
 	}
+	return problems, nil
 }
 
 // saysoProcess is one running `sayso serve --dev`.
@@ -193,8 +209,16 @@ type saysoProcess struct {
 // its log is shown.
 func startSayso(t *testing.T, bin string, place storetestenv.Place) *saysoProcess {
 	t.Helper()
+	return startSaysoUnder(t, nil, bin, place)
+}
+
+// startSaysoUnder is startSayso with the binary run by a wrapper command
+// (such as strace): wrapper is its name and arguments before the binary.
+func startSaysoUnder(t *testing.T, wrapper []string, bin string, place storetestenv.Place) *saysoProcess {
+	t.Helper()
 	addr := freeAddr(t)
-	cmd := exec.Command(bin, "serve", "--dev", "--addr", addr, "--data-dir", place.DataDir)
+	args := append(slices.Clone(wrapper), bin, "serve", "--dev", "--addr", addr, "--data-dir", place.DataDir)
+	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Env = append(os.Environ(), place.Env()...)
 	p := &saysoProcess{cmd: cmd, base: "http://" + addr, logs: &strings.Builder{}, done: make(chan error, 1)}
 	cmd.Stderr = p.logs
@@ -327,12 +351,14 @@ func crashCheckpoint(t *testing.T, base string, c *http.Client) int64 {
 
 type readerResult struct {
 	acked []int64
+	at    []time.Time // when each acknowledged answer had arrived
 	other map[int]int
 }
 
-// readLoop reads Amara's address as Sam until stop is closed, keeping the
-// log index of every 200 answer that arrived whole and parsed.
-func readLoop(t *testing.T, base string, sam *http.Client, stop <-chan struct{}, out chan<- readerResult) {
+// readLoop reads Amara's address as Sam until stop is closed or, if budget
+// is not nil, the budget of reads it shares with other loops is spent,
+// keeping the log index of every 200 answer that arrived whole and parsed.
+func readLoop(t *testing.T, base string, sam *http.Client, budget *atomic.Int64, stop <-chan struct{}, out chan<- readerResult) {
 	// No contract checks here: they would cost time between reads, and the
 	// answers are checked field by field below.
 	c := &http.Client{Jar: sam.Jar, Timeout: 10 * time.Second, Transport: &http.Transport{}}
@@ -344,6 +370,9 @@ func readLoop(t *testing.T, base string, sam *http.Client, stop <-chan struct{},
 		case <-stop:
 			return
 		default:
+		}
+		if budget != nil && budget.Add(-1) < 0 {
+			return
 		}
 		resp, err := c.Get(base + "/v1/young-people/amara/records/address?purpose=home-visit")
 		if err != nil {
@@ -377,5 +406,6 @@ func readLoop(t *testing.T, base string, sam *http.Client, stop <-chan struct{},
 			continue
 		}
 		res.acked = append(res.acked, *body.LogIndex)
+		res.at = append(res.at, time.Now())
 	}
 }
