@@ -7,8 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
