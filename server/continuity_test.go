@@ -11,6 +11,7 @@ import (
 
 	"sayso/consent"
 	"sayso/internal/testenv"
+	"sayso/internal/wire"
 	"sayso/ledger"
 )
 
@@ -454,4 +455,15 @@ func TestContinuity_WhyDidYouLook(t *testing.T) {
 		}
 		verifyLog(t, env)
 	})
+}
+
+// The operator decides which roles hold a statutory duty.
+func TestContinuity_StatutoryRolesFromOperator(t *testing.T) {
+	env := testenv.New(t, func(o *wire.Options) { o.StatutoryRoles = []consent.Role{consent.RoleTeacher} })
+	body := map[string]any{"categories": []string{"education"}, "purpose": "child-protection-enquiry", "condition": "children-act-2004-s11", "reason": "Worry raised in class."}
+	for who, want := range map[string]int{"priya": http.StatusCreated, "sam": http.StatusForbidden} {
+		if status, out := call(t, env, env.SignIn(t, who), http.MethodPost, "/v1/young-people/amara/statutory-access", body); status != want {
+			t.Errorf("%s opens statutory access with teachers marked = %d %v, want %d", who, status, out, want)
+		}
+	}
 }

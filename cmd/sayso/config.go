@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +39,7 @@ type serveConfig struct {
 	SessionIdle      time.Duration
 	SessionMax       time.Duration
 	DecideAge        int
+	StatutoryRoles   []consent.Role
 	LogLevel         string
 	Pprof            string // loopback address for net/http/pprof; "" for none
 }
@@ -170,6 +172,21 @@ func (c *serveConfig) settings() []setting {
 				return fmt.Errorf("%q is not a whole number from 0 to 25", v)
 			}
 			c.DecideAge = n
+			return nil
+		}},
+		{"statutory-roles", "SAYSO_STATUTORY_ROLES", "social-worker", "roles that hold a statutory duty and may open statutory access (comma-separated; \"none\" for none)", func(v string) error {
+			c.StatutoryRoles = []consent.Role{}
+			if v == "none" {
+				return nil
+			}
+			known := []consent.Role{consent.RoleSocialWorker, consent.RoleTeacher, consent.RoleYouthWorker, consent.RoleHealth}
+			for _, r := range strings.Split(v, ",") {
+				r = strings.TrimSpace(r)
+				if !slices.Contains(known, consent.Role(r)) {
+					return fmt.Errorf("%q is not a role: use social-worker, teacher, youth-worker or health-worker", r)
+				}
+				c.StatutoryRoles = append(c.StatutoryRoles, consent.Role(r))
+			}
 			return nil
 		}},
 		{"pprof", "SAYSO_PPROF", "", "serve Go's profiler (net/http/pprof) on this loopback host:port, for sayso bench --profile", func(v string) error {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -13,8 +14,13 @@ func TestParseServe_Defaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("parseServe(--dev) = %v, want nil", err)
 	}
-	if cfg.Addr != "127.0.0.1:8080" || cfg.DataDir != "./data" || !cfg.Dev || cfg.PublicURL != "http://127.0.0.1:8080" || cfg.DecideAge != 13 {
-		t.Errorf("parseServe(--dev) = %+v, want 127.0.0.1:8080, ./data, dev, http://127.0.0.1:8080, 13", cfg)
+	if cfg.Addr != "127.0.0.1:8080" || cfg.DataDir != "./data" || !cfg.Dev || cfg.PublicURL != "http://127.0.0.1:8080" || cfg.DecideAge != 13 ||
+		fmt.Sprint(cfg.StatutoryRoles) != "[social-worker]" {
+		t.Errorf("parseServe(--dev) = %+v, want 127.0.0.1:8080, ./data, dev, http://127.0.0.1:8080, 13, [social-worker]", cfg)
+	}
+	cfg, err = parseServe([]string{"--dev"}, envOf(map[string]string{"SAYSO_STATUTORY_ROLES": "none"}), &bytes.Buffer{})
+	if err != nil || cfg.StatutoryRoles == nil || len(cfg.StatutoryRoles) != 0 {
+		t.Errorf("parseServe(SAYSO_STATUTORY_ROLES=none) = %v, %v; want no statutory roles", cfg.StatutoryRoles, err)
 	}
 }
 
@@ -38,6 +44,7 @@ func TestParseServe_Refusals(t *testing.T) {
 		{"NoIdentityProvider", nil, nil, []string{"set SAYSO_OIDC_ISSUER", "--dev"}},
 		{"BadAddr", []string{"--dev", "--addr", "8080"}, nil, []string{"--addr: \"8080\" is not host:port"}},
 		{"BadDevFromEnv", nil, map[string]string{"SAYSO_DEV": "sure"}, []string{"SAYSO_DEV: \"sure\" is not true or false"}},
+		{"UnknownStatutoryRole", []string{"--dev", "--statutory-roles", "social-worker,dpo"}, nil, []string{"--statutory-roles: \"dpo\" is not a role"}},
 		{"SeveralAtOnce", []string{"--dev", "--session-idle", "soon", "--decide-age", "99"}, nil, []string{"--session-idle: \"soon\"", "--decide-age: \"99\""}},
 		{"IssuerWithoutClient", nil, map[string]string{"SAYSO_OIDC_ISSUER": "https://login.example.org", "SAYSO_PUBLIC_URL": "https://sayso.example.org"}, []string{"SAYSO_OIDC_CLIENT_ID: required"}},
 		{"PlainHTTPInProduction", nil, map[string]string{"SAYSO_OIDC_ISSUER": "https://login.example.org", "SAYSO_OIDC_CLIENT_ID": "x", "SAYSO_PUBLIC_URL": "http://sayso.example.org"}, []string{"must be https"}},

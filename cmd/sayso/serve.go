@@ -60,7 +60,7 @@ func serve(ctx context.Context, logger *slog.Logger, cfg serveConfig, ready chan
 		DataDir: cfg.DataDir, Store: cfg.Store, StoreDatabase: cfg.StoreDatabase, KMSURI: cfg.KMSURI,
 		Dev: cfg.Dev, PublicURL: cfg.PublicURL,
 		OIDC:        server.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret},
-		SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionMax, DecideAge: cfg.DecideAge, Holders: cfg.HolderClients,
+		SessionIdle: cfg.SessionIdle, SessionAbsolute: cfg.SessionMax, DecideAge: cfg.DecideAge, StatutoryRoles: cfg.StatutoryRoles, Holders: cfg.HolderClients,
 		Limits: cfg.limits(),
 	})
 	if err != nil {

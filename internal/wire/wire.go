@@ -43,6 +43,8 @@ type Options struct {
 	SessionIdle     time.Duration
 	SessionAbsolute time.Duration
 	DecideAge       int
+	// StatutoryRoles replaces the default roles with a statutory duty when not nil.
+	StatutoryRoles []consent.Role
 	// KMSURI names a KMS key that encrypts the KEK keyset file; empty keeps
 	// the keyset as a 0600 cleartext file (development and small charities).
 	KMSURI string
@@ -139,6 +141,9 @@ func Build(ctx context.Context, logger *slog.Logger, opts Options) (*Sayso, erro
 	// what each young person's key sealed.
 	store := keys.NewSealedStore(raw, vault)
 	rules := consent.DefaultRules()
+	if opts.StatutoryRoles != nil {
+		rules.StatutoryRoles = opts.StatutoryRoles
+	}
 	if opts.DecideAge > 0 {
 		rules.DecideAge = opts.DecideAge
 	}
