@@ -181,7 +181,7 @@ func (s *Service) AnswerHandover(ctx context.Context, actorID, ypID, handoverID 
 }
 
 // EndMembership records that someone has left an organisation, now: every
-// decision from then on refuses them. The organisation's DPO or an
+// decision from then on refuses them, and their grants there are stopped. The organisation's DPO or an
 // operator may do it. Errors: ErrNotFound, ErrConflict (ended already).
 func (s *Service) EndMembership(ctx context.Context, actorID, orgID, membershipID string) (Membership, error) {
 	allowed, err := s.isDPO(ctx, actorID, orgID)
@@ -213,7 +213,38 @@ func (s *Service) EndMembership(ctx context.Context, actorID, orgID, membershipI
 		return Membership{}, err
 	}
 	m.EndedAt = now
+	// Every decision refuses them from now on; their grants also show as
+	// ended to the young people they worked with. Grants to them at this
+	// organisation are only for young people it holds information about.
+	ids, err := s.store.YoungPeopleHeldBy(ctx, orgID)
+	if err != nil {
+		return m, err
+	}
+	for _, yp := range ids {
+		if err := s.stopGrantsOf(ctx, yp, m.PersonID, orgID, actorID, now); err != nil {
+			return m, err
+		}
+	}
 	return m, nil
+}
+
+// stopGrantsOf stops a professional's running grants (statutory ones too)
+// at one organisation for one young person; no write when there are none.
+func (s *Service) stopGrantsOf(ctx context.Context, ypID, profID, orgID, by string, now time.Time) error {
+	running := func(g Grant) bool { return g.ProfessionalID == profID && g.OrganisationID == orgID && g.ActiveAt(now) }
+	pol, err := s.store.GetPolicy(ctx, ypID)
+	if err != nil || !slices.ContainsFunc(pol.Grants, running) {
+		return err
+	}
+	_, err = s.updatePolicy(ctx, ypID, func(p *Policy) error {
+		for i, g := range p.Grants {
+			if running(g) {
+				p.Grants[i].StoppedAt, p.Grants[i].StoppedBy = now, by
+			}
+		}
+		return nil
+	})
+	return err
 }
 
 // Colleagues lists the people working at the professional's organisation now

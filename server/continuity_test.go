@@ -160,6 +160,15 @@ func TestContinuity_Handover(t *testing.T) {
 			t.Errorf("Sam reads after leaving = %d %s, want 403", status, reason)
 		}
 	})
+	t.Run("HisSharingShowsAsEnded", func(t *testing.T) {
+		status, body := call(t, env, amara, http.MethodGet, "/v1/young-people/amara/grants", nil)
+		mustStatus(t, "GET grants", status, http.StatusOK, body)
+		for _, g := range body["grants"].([]any) {
+			if m := g.(map[string]any); m["professionalId"] == "sam" && m["active"] != false {
+				t.Errorf("grant %v to Sam after he left, want ended", m)
+			}
+		}
+	})
 	t.Run("SuccessorReadsNothingYet", func(t *testing.T) {
 		for _, c := range []string{"address", "social-care"} {
 			if status, reason := read(t, env, rosa, "amara", c, "home-visit"); status != http.StatusForbidden {
@@ -464,6 +473,30 @@ func TestContinuity_StatutoryRolesFromOperator(t *testing.T) {
 	for who, want := range map[string]int{"priya": http.StatusCreated, "sam": http.StatusForbidden} {
 		if status, out := call(t, env, env.SignIn(t, who), http.MethodPost, "/v1/young-people/amara/statutory-access", body); status != want {
 			t.Errorf("%s opens statutory access with teachers marked = %d %v, want %d", who, status, out, want)
+		}
+	}
+}
+
+// Leaving without a handover: access ends at once and the sharing shows as
+// ended; a DPO of another organisation cannot end the membership.
+func TestContinuity_LeaverWithoutHandover(t *testing.T) {
+	env := testenv.New(t)
+	amara, sam := env.SignIn(t, "amara"), env.SignIn(t, "sam")
+	g := grant(t, env, amara, "amara", "sam", "address", "home-visit")
+	readIndex(t, env, sam, "amara", "address", "home-visit")
+	if status, body := call(t, env, env.SignIn(t, "ola"), http.MethodPost, "/v1/organisations/northfield-academy/memberships/m-sam/end", nil); status != http.StatusNotFound {
+		t.Errorf("ending Sam's Riverside membership through Northfield = %d %v, want 404", status, body)
+	}
+	status, body := call(t, env, env.SignIn(t, "ola"), http.MethodPost, "/v1/organisations/riverside-council/memberships/m-sam/end", nil)
+	mustStatus(t, "operator ends m-sam", status, http.StatusOK, body)
+	if status, reason := read(t, env, sam, "amara", "address", "home-visit"); status != http.StatusForbidden {
+		t.Errorf("Sam reads after leaving = %d %s, want 403", status, reason)
+	}
+	status, body = call(t, env, amara, http.MethodGet, "/v1/young-people/amara/grants", nil)
+	mustStatus(t, "GET grants", status, http.StatusOK, body)
+	for _, x := range body["grants"].([]any) {
+		if m := x.(map[string]any); m["id"] == g && (m["active"] != false || m["stoppedBy"] != "ola") {
+			t.Errorf("Sam's grant after he left = %v, want stopped by ola", m)
 		}
 	}
 }
