@@ -18,79 +18,69 @@ import (
 // run unprepared, as before.
 const maxPrepared = 128
 
-type stmtCache struct {
+// pool is a database/sql pool with the statements kept for it.
+type pool struct {
+	*sql.DB
 	mu    sync.Mutex
-	stmts map[string]*sql.Stmt
+	stmts map[string]*sql.Stmt // nil once closed
 }
 
-// caches maps each open pool (*sql.DB) to its statements.
-var caches sync.Map
+func newPool(db *sql.DB) *pool { return &pool{DB: db, stmts: map[string]*sql.Stmt{}} }
 
-func keepStatements(db *sql.DB) { caches.Store(db, &stmtCache{stmts: map[string]*sql.Stmt{}}) }
-
-// dropStatements closes db's kept statements; call it before db.Close.
-func dropStatements(db *sql.DB) {
-	v, ok := caches.LoadAndDelete(db)
-	if !ok {
-		return
-	}
-	c := v.(*stmtCache)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, st := range c.stmts {
+// close closes the kept statements, then the pool.
+func (p *pool) close() error {
+	p.mu.Lock()
+	for _, st := range p.stmts {
 		st.Close()
 	}
-	c.stmts = nil
+	p.stmts = nil
+	p.mu.Unlock()
+	return p.DB.Close()
 }
 
-// prepared returns db's kept statement for query, preparing it if need be,
-// or nil when it cannot (the cache is full or preparing failed: the caller
-// then runs the query directly, which reports any error itself).
-func prepared(ctx context.Context, db *sql.DB, query string) *sql.Stmt {
-	v, ok := caches.Load(db)
-	if !ok {
-		return nil
-	}
-	c := v.(*stmtCache)
-	c.mu.Lock()
-	st, ok := c.stmts[query]
-	full := len(c.stmts) >= maxPrepared
-	c.mu.Unlock()
+// prepared returns the kept statement for query, preparing it if need be,
+// or nil when it cannot (the cache is full or closed, or preparing failed:
+// the caller then runs the query directly, which reports any error itself).
+func (p *pool) prepared(ctx context.Context, query string) *sql.Stmt {
+	p.mu.Lock()
+	st, ok := p.stmts[query]
+	full := p.stmts == nil || len(p.stmts) >= maxPrepared
+	p.mu.Unlock()
 	if ok || full {
 		return st
 	}
 	// Prepared without the lock: preparing waits for a free connection,
 	// and the goroutines holding them may need the cache to finish.
-	st, err := db.PrepareContext(ctx, query)
+	st, err := p.PrepareContext(ctx, query)
 	if err != nil {
 		return nil
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if kept, ok := c.stmts[query]; ok || len(c.stmts) >= maxPrepared || c.stmts == nil {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if kept, ok := p.stmts[query]; ok || p.stmts == nil || len(p.stmts) >= maxPrepared {
 		st.Close()
-		return kept // nil when the cache is full or dropped: run it directly
+		return kept // nil when the cache is full or closed: run it directly
 	}
-	c.stmts[query] = st
+	p.stmts[query] = st
 	return st
 }
 
-func queryRow(ctx context.Context, db *sql.DB, query string, args ...any) *sql.Row {
-	if st := prepared(ctx, db, query); st != nil {
+func queryRow(ctx context.Context, db *pool, query string, args ...any) *sql.Row {
+	if st := db.prepared(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
 	return db.QueryRowContext(ctx, query, args...)
 }
 
-func queryRows(ctx context.Context, db *sql.DB, query string, args ...any) (*sql.Rows, error) {
-	if st := prepared(ctx, db, query); st != nil {
+func queryRows(ctx context.Context, db *pool, query string, args ...any) (*sql.Rows, error) {
+	if st := db.prepared(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
 	return db.QueryContext(ctx, query, args...)
 }
 
-func execQuery(ctx context.Context, db *sql.DB, query string, args ...any) (sql.Result, error) {
-	if st := prepared(ctx, db, query); st != nil {
+func execQuery(ctx context.Context, db *pool, query string, args ...any) (sql.Result, error) {
+	if st := db.prepared(ctx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
 	return db.ExecContext(ctx, query, args...)

@@ -29,8 +29,8 @@ var migrations embed.FS
 
 // Store is a consent.Store in one SQLite file.
 type Store struct {
-	w    *sql.DB // the one writer connection
-	r    *sql.DB // a pool of read-only connections
+	w    *pool // the one writer connection
+	r    *pool // a pool of read-only connections
 	path string
 	log  *slog.Logger
 }
@@ -71,9 +71,11 @@ func Open(ctx context.Context, logger *slog.Logger, path string) (*Store, error)
 		return nil, err
 	}
 	s := &Store{path: path, log: logger}
-	if s.w, err = sql.Open("sqlite", dsn(abs, writeParams)); err != nil {
+	w, err := sql.Open("sqlite", dsn(abs, writeParams))
+	if err != nil {
 		return nil, err
 	}
+	s.w = newPool(w)
 	// SQLite has one writer; queueing writes in database/sql avoids
 	// SQLITE_BUSY storms between our own connections.
 	s.w.SetMaxOpenConns(1)
@@ -100,13 +102,13 @@ func Open(ctx context.Context, logger *slog.Logger, path string) (*Store, error)
 		return nil, fmt.Errorf("%s: journal_mode=%s synchronous=%d; Sayso needs WAL with synchronous=FULL (2) or stronger", path, journal, sync)
 	}
 	// Opened after migrating, so every reader finds the file already in WAL.
-	if s.r, err = sql.Open("sqlite", dsn(abs, readParams)); err != nil {
+	r, err := sql.Open("sqlite", dsn(abs, readParams))
+	if err != nil {
 		s.w.Close()
 		return nil, err
 	}
+	s.r = newPool(r)
 	s.r.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
-	keepStatements(s.w)
-	keepStatements(s.r)
 	if err := s.r.PingContext(ctx); err != nil {
 		s.Close()
 		return nil, fail("open", err)
@@ -157,7 +159,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, s.w, dir,
+	p, err := goose.NewProvider(goose.DialectSQLite3, s.w.DB, dir,
 		goose.WithSlog(s.log), goose.WithDisableGlobalRegistry(true))
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
@@ -206,11 +208,9 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	var err error
 	if s.r != nil {
-		dropStatements(s.r)
-		err = s.r.Close()
+		err = s.r.close()
 	}
-	dropStatements(s.w)
-	return errors.Join(err, s.w.Close())
+	return errors.Join(err, s.w.close())
 }
 
 // fail maps a driver error onto the consent.Store error contract: no row is
@@ -251,7 +251,7 @@ func fromMS(n sql.NullInt64) time.Time {
 type scanner interface{ Scan(dest ...any) error }
 
 // get reads one record, mapping no row to ErrNotFound.
-func get[T any](ctx context.Context, db *sql.DB, op string, scan func(scanner) (T, error), query string, args ...any) (T, error) {
+func get[T any](ctx context.Context, db *pool, op string, scan func(scanner) (T, error), query string, args ...any) (T, error) {
 	v, err := scan(queryRow(ctx, db, query, args...))
 	if err != nil {
 		var zero T
@@ -261,7 +261,7 @@ func get[T any](ctx context.Context, db *sql.DB, op string, scan func(scanner) (
 }
 
 // list reads every record a query returns; none is an empty list.
-func list[T any](ctx context.Context, db *sql.DB, op string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+func list[T any](ctx context.Context, db *pool, op string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := queryRows(ctx, db, query, args...)
 	if err != nil {
 		return nil, fail(op, err)

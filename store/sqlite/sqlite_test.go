@@ -34,7 +34,7 @@ func TestConformance(t *testing.T) {
 func TestPragmas(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "sayso.db"))
 	for _, tc := range []struct {
-		db     *sql.DB
+		db     *pool
 		pragma string
 		want   string
 	}{
