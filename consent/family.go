@@ -9,8 +9,15 @@ import (
 
 // FamilySee returns what each of ypID's family members may see now (their
 // rule, or the defaults), for the young person and those acting for them.
+// A family member learns only their own. Without a rule, a family member
+// of a young person who decides for themselves sees nothing.
 func (s *Service) FamilySee(ctx context.Context, actorID, ypID string) (map[string]FamilyRule, error) {
-	if _, err := s.accessTo(ctx, actorID, ypID); err != nil {
+	a, err := s.accessTo(ctx, actorID, ypID)
+	if err != nil {
+		return nil, err
+	}
+	self, err := s.decidesForSelf(ctx, a.yp, s.now())
+	if err != nil {
 		return nil, err
 	}
 	links, err := s.store.FamilyOf(ctx, ypID)
@@ -23,7 +30,13 @@ func (s *Service) FamilySee(ctx context.Context, actorID, ypID string) (map[stri
 	}
 	out := map[string]FamilyRule{}
 	for _, l := range links {
+		if a.family && l.FamilyID != actorID {
+			continue
+		}
 		r := FamilyRule{FamilyID: l.FamilyID, See: s.DefaultFamilySee(), Act: l.CanAct}
+		if self {
+			r = FamilyRule{FamilyID: l.FamilyID, See: []string{}}
+		}
 		if i := slices.IndexFunc(pol.FamilyRules, func(r FamilyRule) bool { return r.FamilyID == l.FamilyID }); i >= 0 {
 			r = pol.FamilyRules[i]
 		}
@@ -94,7 +107,7 @@ func (s *Service) FamilyActions(ctx context.Context, actorID, ypID string) ([]Fa
 		if err != nil {
 			return nil, err
 		}
-		who[l.FamilyID] = fmt.Sprintf("%s (your %s)", firstName(p.Name), l.Relationship)
+		who[l.FamilyID] = fmt.Sprintf("%s (your %s)", p.Name, l.Relationship)
 	}
 	out := []FamilyAction{}
 	if len(who) == 0 {

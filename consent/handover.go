@@ -13,7 +13,7 @@ import (
 // organisation now, leaves their note for the young person, and asks the
 // young person whether to share the same with successorID, a colleague.
 // Nobody gets access until the young person says yes. Errors: ErrNotFound
-// (no such young person, or the professional does not work with them),
+// (no such young person, or nothing is shared with the professional),
 // ErrForbidden (not a professional now, or the successor is not a current
 // colleague), ErrInvalid (no successor, note too long).
 func (s *Service) StartHandover(ctx context.Context, profID, ypID, successorID, note string) (Handover, error) {
@@ -32,14 +32,11 @@ func (s *Service) StartHandover(ctx context.Context, profID, ypID, successorID, 
 	if err != nil {
 		return Handover{}, err
 	}
-	works, err := s.worksWith(ctx, profID, ypID, now)
-	if err != nil {
-		return Handover{}, err
-	}
 	mine := func(g Grant) bool {
 		return g.ProfessionalID == profID && g.OrganisationID == m.OrganisationID && !g.Statutory && g.ActiveAt(now)
 	}
-	if !works && !slices.ContainsFunc(pol.Grants, mine) {
+	// Only someone the young person shares with has something to hand over.
+	if !slices.ContainsFunc(pol.Grants, mine) {
 		return Handover{}, ErrNotFound
 	}
 	if successorID == "" || successorID == profID {
@@ -82,6 +79,24 @@ func (s *Service) StartHandover(ctx context.Context, profID, ypID, successorID, 
 	return h, nil
 }
 
+// seesHandover reports whether the actor may see a handover: a family
+// member only when it is about nothing withheld from them (its note may
+// speak of it), so a note-only handover is for the young person.
+func (a access) seesHandover(s *Service, h Handover) bool {
+	if !a.family {
+		return true
+	}
+	if len(h.Shares) == 0 {
+		return false
+	}
+	for _, sh := range h.Shares {
+		if !a.sees(s, sh.Category) {
+			return false
+		}
+	}
+	return true
+}
+
 // Handovers lists ypID's handovers, waiting ones first, then newest first,
 // with their notes, for the young person and those who may act for them.
 func (s *Service) Handovers(ctx context.Context, actorID, ypID string) ([]Handover, error) {
@@ -95,10 +110,12 @@ func (s *Service) Handovers(ctx context.Context, actorID, ypID string) ([]Handov
 	}
 	out := []Handover{}
 	for _, h := range pol.Handovers {
+		if !a.seesHandover(s, h) {
+			continue
+		}
 		if h.Note, err = s.openText(ctx, ypID, "handover-note|"+h.ID, h.Note); err != nil {
 			return nil, err
 		}
-		h.Shares = slices.DeleteFunc(h.Shares, func(sh HandoverShare) bool { return !a.sees(s, sh.Category) })
 		out = append(out, h)
 	}
 	slices.SortStableFunc(out, func(x, y Handover) int {
@@ -131,6 +148,9 @@ func (s *Service) AnswerHandover(ctx context.Context, actorID, ypID, handoverID 
 			return ErrNotFound
 		}
 		h := &p.Handovers[i]
+		if !a.seesHandover(s, *h) {
+			return ErrNotFound
+		}
 		if h.Answer != "" {
 			return fmt.Errorf("%w: this has been answered already", ErrConflict)
 		}
@@ -147,7 +167,7 @@ func (s *Service) AnswerHandover(ctx context.Context, actorID, ypID, handoverID 
 		grants = grants[:0]
 		for _, sh := range give {
 			if !a.sees(s, sh.Category) {
-				return Invalid("shares", fmt.Sprintf("%q is not yours to share for them", sh.Category))
+				return Invalid("shares", "you can only share what you can see")
 			}
 			until := sh.Until
 			if !until.After(now) {

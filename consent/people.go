@@ -50,7 +50,8 @@ func (s *Service) WorkerOf(ctx context.Context, personID string) (Worker, error)
 // information about them, by organisation then name. For those who may see
 // the young person's sharing.
 func (s *Service) WorkingWith(ctx context.Context, actorID, ypID string) ([]Worker, error) {
-	if _, err := s.accessTo(ctx, actorID, ypID); err != nil {
+	a, err := s.accessTo(ctx, actorID, ypID)
+	if err != nil {
 		return nil, err
 	}
 	hs, err := s.store.HoldingsOf(ctx, ypID)
@@ -61,7 +62,8 @@ func (s *Service) WorkingWith(ctx context.Context, actorID, ypID string) ([]Work
 	var out []Worker
 	seenOrg, seenPerson := map[string]bool{}, map[string]bool{}
 	for _, h := range hs {
-		if isStory(h) || seenOrg[h.OrganisationID] {
+		// A family member learns nothing of places that hold only what is withheld from them.
+		if isStory(h) || seenOrg[h.OrganisationID] || !a.sees(s, h.Category) {
 			continue
 		}
 		seenOrg[h.OrganisationID] = true

@@ -94,15 +94,9 @@ func (s *Service) Requests(ctx context.Context, actorID, ypID string) ([]AccessR
 		if rs, err = s.settle(ctx, rs); err != nil {
 			return nil, err
 		}
-		// A family member sees only the part of a request they may see.
-		out := rs[:0]
-		for _, r := range rs {
-			r.Categories = slices.DeleteFunc(r.Categories, func(c string) bool { return !a.sees(s, c) })
-			if len(r.Categories) > 0 {
-				out = append(out, r)
-			}
-		}
-		return out, nil
+		// A family member sees only requests that ask for nothing withheld
+		// from them: they can neither see nor answer the rest.
+		return slices.DeleteFunc(rs, func(r AccessRequest) bool { return !a.seesAll(s, r.Categories) }), nil
 	} else if !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
@@ -159,7 +153,7 @@ func (s *Service) Decide(ctx context.Context, actorID, ypID, requestID string, d
 		return AccessRequest{}, nil, err
 	}
 	r, err := s.store.GetRequest(ctx, requestID)
-	if err != nil || r.YoungPersonID != ypID {
+	if err != nil || r.YoungPersonID != ypID || !a.seesAll(s, r.Categories) {
 		return AccessRequest{}, nil, ErrNotFound
 	}
 	now := Millis(s.now())

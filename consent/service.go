@@ -73,6 +73,16 @@ type Me struct {
 	Person  Person
 	Roles   []PersonRole
 	ActsFor []ActsFor
+	// Sees lists young people who decide for themselves and chose to let
+	// this family member see part of their information (FamilyRule).
+	Sees []FamilyView
+}
+
+// FamilyView is a young person a family member may see part of.
+type FamilyView struct {
+	YoungPerson  Person
+	Relationship string
+	Act          bool // may also answer requests and change sharing, within what they see
 }
 
 // HasRole reports whether me holds a role of kind k.
@@ -128,6 +138,17 @@ func (s *Service) Me(ctx context.Context, personID string) (Me, error) {
 		}
 		if l.CanAct && !self {
 			me.ActsFor = append(me.ActsFor, ActsFor{YoungPerson: child, Relationship: l.Relationship})
+		}
+		if self {
+			pol, err := s.store.GetPolicy(ctx, child.ID)
+			if err != nil {
+				return Me{}, err
+			}
+			for _, r := range pol.FamilyRules {
+				if r.FamilyID == p.ID && len(r.See) > 0 {
+					me.Sees = append(me.Sees, FamilyView{YoungPerson: child, Relationship: l.Relationship, Act: r.Act})
+				}
+			}
 		}
 	}
 	ms, err := s.store.MembershipsOf(ctx, p.ID)

@@ -38,6 +38,9 @@ type access struct {
 	// the categories they may see (nil for the young person: everything).
 	family bool
 	see    []string
+	// limited is a family member of a young person who decides for
+	// themselves, seeing (and perhaps acting on) only what they chose.
+	limited bool
 }
 
 // sees reports whether the actor may see information of category.
@@ -51,6 +54,16 @@ func (a access) sees(s *Service, category string) bool {
 		}
 	}
 	return false
+}
+
+// seesAll reports whether the actor may see every one of categories.
+func (a access) seesAll(s *Service, categories []string) bool {
+	for _, c := range categories {
+		if !a.sees(s, c) {
+			return false
+		}
+	}
+	return true
 }
 
 // seesStatutory reports whether the actor may be told of statutory access:
@@ -108,7 +121,7 @@ func (s *Service) accessTo(ctx context.Context, actorID, ypID string) (access, e
 	case !self && links[i].CanAct:
 		a.view, a.decide = true, true
 	case self && j >= 0 && len(a.see) > 0:
-		a.view, a.decide = true, pol.FamilyRules[j].Act
+		a.view, a.decide, a.limited = true, pol.FamilyRules[j].Act, true
 	default:
 		return access{}, ErrNotFound
 	}
@@ -164,8 +177,16 @@ func (s *Service) Grants(ctx context.Context, actorID, ypID string) ([]Grant, er
 	if err != nil {
 		return nil, err
 	}
+	var hidden map[string]bool
+	if slices.ContainsFunc(pol.Grants, func(g Grant) bool { return g.Statutory }) {
+		if hidden, err = s.hiddenFor(ctx, ypID); err != nil {
+			return nil, err
+		}
+	}
+	// Statutory access the DPO has delayed telling them about stays out
+	// of every list until the review date, like its reads.
 	out := slices.DeleteFunc(slices.Clone(pol.Grants), func(g Grant) bool {
-		return !a.sees(s, g.Category) || (g.Statutory && !a.seesStatutory(s))
+		return !a.sees(s, g.Category) || (g.Statutory && (!a.seesStatutory(s) || hidden[g.RequestID]))
 	})
 	slices.SortStableFunc(out, func(a, b Grant) int { return b.CreatedAt.Compare(a.CreatedAt) })
 	return out, nil
@@ -286,8 +307,10 @@ func (s *Service) updatePolicy(ctx context.Context, ypID string, change func(*Po
 
 // Block stops a professional seeing anything about ypID, whatever the grants.
 func (s *Service) Block(ctx context.Context, actorID, ypID, professionalID string) error {
-	if _, err := s.mayDecide(ctx, actorID, ypID); err != nil {
+	if a, err := s.mayDecide(ctx, actorID, ypID); err != nil {
 		return err
+	} else if a.limited {
+		return fmt.Errorf("%w: only the young person can block someone", ErrForbidden)
 	}
 	now := Millis(s.now())
 	_, err := s.updatePolicy(ctx, ypID, func(p *Policy) error {
@@ -304,8 +327,10 @@ func (s *Service) Block(ctx context.Context, actorID, ypID, professionalID strin
 
 // Unblock removes a block.
 func (s *Service) Unblock(ctx context.Context, actorID, ypID, professionalID string) error {
-	if _, err := s.mayDecide(ctx, actorID, ypID); err != nil {
+	if a, err := s.mayDecide(ctx, actorID, ypID); err != nil {
 		return err
+	} else if a.limited {
+		return fmt.Errorf("%w: only the young person can lift a block", ErrForbidden)
 	}
 	_, err := s.updatePolicy(ctx, ypID, func(p *Policy) error {
 		p.Blocks = slices.DeleteFunc(p.Blocks, func(b Block) bool { return b.ProfessionalID == professionalID })

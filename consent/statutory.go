@@ -12,6 +12,10 @@ import (
 const (
 	MaxStatutoryLength = 72 * time.Hour
 	MaxTellingDelay    = 28 * 24 * time.Hour
+	// TellingHold is how long a statutory access waits for its DPO before
+	// the young person is told: long enough to decide whether telling them
+	// now would put someone at risk. A review ends it sooner.
+	TellingHold = 24 * time.Hour
 )
 
 // Reasons a statutory read is refused.
@@ -55,15 +59,16 @@ func (s *Service) isStatutoryRole(r Role) bool { return slices.Contains(s.rules.
 // ErrUnavailable (the log could not take it: nothing opened).
 func (s *Service) OpenStatutoryAccess(ctx context.Context, profID, ypID string, in NewStatutoryAccess) (StatutoryAccess, error) {
 	now := Millis(s.now())
-	if yp, err := s.store.GetPerson(ctx, ypID); err != nil || !yp.IsYoungPerson() {
-		return StatutoryAccess{}, ErrNotFound
-	}
+	// Who is asking first, so nobody else learns which young people exist.
 	m, ok, err := s.activeMembership(ctx, profID, now)
 	if err != nil {
 		return StatutoryAccess{}, err
 	}
 	if !ok {
 		return StatutoryAccess{}, fmt.Errorf("%w: only a professional working with an organisation can do this", ErrForbidden)
+	}
+	if yp, err := s.store.GetPerson(ctx, ypID); err != nil || !yp.IsYoungPerson() {
+		return StatutoryAccess{}, ErrNotFound
 	}
 	if len(in.Categories) == 0 {
 		return StatutoryAccess{}, Invalid("categories", "choose at least one kind of information")
@@ -202,9 +207,14 @@ type StatutoryReview struct {
 	Delays []TellingDelay
 }
 
-// Hidden reports whether the young person is not yet told at now.
+// Hidden reports whether the young person is not yet told at now: while a
+// delay decision runs, or, before any decision, during the TellingHold
+// unless the DPO has reviewed it.
 func (r StatutoryReview) Hidden(now time.Time) bool {
-	return len(r.Delays) > 0 && now.Before(r.Delays[len(r.Delays)-1].ReviewBy)
+	if len(r.Delays) > 0 {
+		return now.Before(r.Delays[len(r.Delays)-1].ReviewBy)
+	}
+	return !r.Reviewed && now.Before(r.Access.OpenedAt.Add(TellingHold))
 }
 
 // orgEntries reads all of an organisation's log entries matching f.
@@ -266,13 +276,16 @@ func (s *Service) statutoryReviews(ctx context.Context, orgID, ypID string) ([]S
 		if !p.Statutory {
 			continue
 		}
-		reads, err := s.orgEntries(ctx, orgID, DisclosureFilter{Purpose: p.ID, Outcome: OutcomeDisclosed, YoungPersonID: ypID})
-		if err != nil {
-			return nil, err
-		}
-		for _, l := range reads {
-			if r, ok := byID[l.Disclosure.About]; ok {
-				r.Reads = append(r.Reads, l)
+		// Reads through Sayso, and holder systems told yes.
+		for _, o := range []Outcome{OutcomeDisclosed, OutcomePermitted} {
+			reads, err := s.orgEntries(ctx, orgID, DisclosureFilter{Purpose: p.ID, Outcome: o, YoungPersonID: ypID})
+			if err != nil {
+				return nil, err
+			}
+			for _, l := range reads {
+				if r, ok := byID[l.Disclosure.About]; ok {
+					r.Reads = append(r.Reads, l)
+				}
 			}
 		}
 	}
@@ -345,8 +358,9 @@ func (s *Service) decisionEntry(ctx context.Context, dpoID string, r StatutoryRe
 
 // DelayTelling records the DPO's decision not to tell the young person about
 // a statutory access until reviewBy (at most 28 days ahead). Renewing is
-// another decision with a new reason. The decision is in the log before it
-// has any effect. Errors: ErrNotFound, ErrInvalid, ErrUnavailable.
+// another decision with a new reason, made while the delay runs. The
+// decision is in the log before it has any effect. Errors: ErrNotFound,
+// ErrInvalid, ErrConflict (they have been told already), ErrUnavailable.
 func (s *Service) DelayTelling(ctx context.Context, dpoID, orgID, accessID, reason string, reviewBy time.Time) (TellingDelay, error) {
 	if ok, err := s.isDPO(ctx, dpoID, orgID); err != nil {
 		return TellingDelay{}, err
@@ -371,6 +385,10 @@ func (s *Service) DelayTelling(ctx context.Context, dpoID, orgID, accessID, reas
 	r, err := s.statutoryReview(ctx, orgID, accessID)
 	if err != nil {
 		return TellingDelay{}, err
+	}
+	// Once a read has been shown to them, it cannot be taken back.
+	if len(r.Reads) > 0 && !r.Hidden(now) {
+		return TellingDelay{}, fmt.Errorf("%w: they have already been told about this access", ErrConflict)
 	}
 	d, err := s.decisionEntry(ctx, dpoID, r, OutcomeDelayed, reason)
 	if err != nil {
@@ -417,17 +435,13 @@ func (s *Service) hiddenAccesses(ctx context.Context, ypID string, orgs []string
 	hidden := map[string]bool{}
 	now := s.now()
 	for _, org := range orgs {
-		delays, err := s.orgEntries(ctx, org, DisclosureFilter{Outcome: OutcomeDelayed, YoungPersonID: ypID})
+		rs, err := s.statutoryReviews(ctx, org, ypID)
 		if err != nil {
 			return nil, err
 		}
-		last := map[string]time.Time{}
-		for _, l := range delays {
-			last[l.Disclosure.About] = l.Disclosure.ReviewBy
-		}
-		for id, until := range last {
-			if now.Before(until) {
-				hidden[id] = true
+		for _, r := range rs {
+			if r.Hidden(now) {
+				hidden[r.Access.ID] = true
 			}
 		}
 	}

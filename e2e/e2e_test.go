@@ -40,13 +40,18 @@ var journeys = []struct {
 		// Sam reads Leo's social care information under a statutory duty:
 		// Leo is told; his mum is not (social care is withheld from family).
 		svc := env.App.Service
-		if _, err := svc.OpenStatutoryAccess(t.Context(), "sam", "leo", consent.NewStatutoryAccess{Categories: []string{"social-care"},
-			Purpose: "child-protection-enquiry", Condition: "children-act-1989-s47", Reason: "A worry raised by school."}); err != nil {
+		a, err := svc.OpenStatutoryAccess(t.Context(), "sam", "leo", consent.NewStatutoryAccess{Categories: []string{"social-care"},
+			Purpose: "child-protection-enquiry", Condition: "children-act-1989-s47", Reason: "A worry raised by school."})
+		if err != nil {
 			t.Fatalf("OpenStatutoryAccess(sam, leo) = %v", err)
 		}
 		q := consent.Question{YoungPersonID: "leo", ProfessionalID: "sam", Category: "social-care", Purpose: "child-protection-enquiry"}
 		if r, err := svc.ReadRecords(t.Context(), q, consent.ChannelPortal); err != nil || !r.Verdict.Allowed {
 			t.Fatalf("ReadRecords(sam, leo, statutory) = %+v, %v", r, err)
+		}
+		// Reviewed by the DPO, so Leo is told at once.
+		if _, err := svc.MarkReviewed(t.Context(), "dana", "riverside-council", a.ID, ""); err != nil {
+			t.Fatalf("MarkReviewed(dana) = %v", err)
 		}
 	}},
 	{"Handover", "Handover", func(t *testing.T, env *testenv.Env) {

@@ -377,14 +377,16 @@ const journeys = {
     await shot(d, 'dpo-statutory');
     await clickLink(d, 'Review');
     await expectText(d, reason);
-    await clickButton(d, 'Mark as reviewed');
-    await expectText(d, 'Reviewed by Dana Lewis');
+    await expectText(d, 'Not told yet');
     await d.page.getByLabel('Why not tell them yet?').fill('Telling her before the strategy discussion could put her at risk.');
     const day = new Date(Date.now() + 7 * 864e5);
     await d.page.getByLabel('Day', { exact: true }).fill(String(day.getDate()));
     await d.page.getByLabel('Month', { exact: true }).fill(String(day.getMonth() + 1));
     await d.page.getByLabel('Year', { exact: true }).fill(String(day.getFullYear()));
     await clickButton(d, 'Record the decision to delay');
+    await expectText(d, 'Not told until');
+    await clickButton(d, 'Mark as reviewed');
+    await expectText(d, 'Reviewed by Dana Lewis');
     await expectText(d, 'Not told until');
     await shot(d, 'dpo-statutory-access');
 
@@ -426,6 +428,14 @@ ${body.slice(0, 1500)}`);
     await clickButton(a, 'Save what Ruth can see');
     await expectText(a, 'Ruth can see only what you ticked');
     await expectText(a, 'They can see: your school information.');
+
+    const r = await session(browser, 'ruth');
+    await expectText(r, 'Amara decides for themselves, and chose what you can see here.');
+    await shot(r, 'family-limited-home');
+    await visit(r, '/yp/amara/holders');
+    const ruthSees = await bodyText(r);
+    expect(ruthSees.includes("Amara's school information") && !ruthSees.toLowerCase().includes('social care information') && !ruthSees.includes("Amara's address"),
+      `family: Ruth should see only Amara's school information:\n${ruthSees.slice(0, 1500)}`);
   },
 
   // Sam hands over to Rosa and leaves; his note reaches Amara first; Rosa

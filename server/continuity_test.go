@@ -206,6 +206,7 @@ func TestContinuity_Handover(t *testing.T) {
 	})
 	t.Run("OnlyToAColleague", func(t *testing.T) {
 		priya := env.SignIn(t, "priya")
+		grant(t, env, amara, "amara", "priya", "education", "education-support")
 		status, body := call(t, env, priya, http.MethodPost, "/v1/handovers", map[string]any{"youngPersonId": "amara", "successorId": "rosa"})
 		if status != http.StatusForbidden {
 			t.Errorf("Priya hands over to Rosa (another organisation) = %d %v, want 403", status, body)
@@ -306,6 +307,15 @@ func TestContinuity_DelayTelling(t *testing.T) {
 	if amaraSees() {
 		t.Errorf("Amara sees the statutory read during the delay, want it hidden")
 	}
+	t.Run("GrantHiddenToo", func(t *testing.T) {
+		status, body := call(t, env, env.SignIn(t, "amara"), http.MethodGet, "/v1/young-people/amara/grants", nil)
+		mustStatus(t, "GET grants", status, http.StatusOK, body)
+		for _, g := range body["grants"].([]any) {
+			if g.(map[string]any)["statutory"] == true {
+				t.Errorf("Amara's grants during the delay include %v, want the statutory access hidden", g)
+			}
+		}
+	})
 	t.Run("QuestionAboutHiddenEntryRefused", func(t *testing.T) {
 		status, body := call(t, env, env.SignIn(t, "amara"), http.MethodPost, "/v1/young-people/amara/questions", map[string]any{"logIndex": idx})
 		if status != http.StatusNotFound {
@@ -328,6 +338,12 @@ func TestContinuity_DelayTelling(t *testing.T) {
 			t.Errorf("Amara does not see the statutory read after the review date, want it shown")
 		}
 	})
+	t.Run("NoDelayOnceTold", func(t *testing.T) {
+		dana = env.SignIn(t, "dana")
+		if status, body := delay(7, "Too late to hide it."); status != http.StatusConflict {
+			t.Errorf("delay after Amara was told = %d %v, want 409", status, body)
+		}
+	})
 	t.Run("EveryDecisionLogged", func(t *testing.T) {
 		dana := env.SignIn(t, "dana")
 		if got := len(orgEntries(t, env, dana, "telling-delayed")); got != 2 {
@@ -347,6 +363,9 @@ func TestContinuity_FamilyRules(t *testing.T) {
 		"categories": []string{"social-care"}, "purpose": "child-protection-enquiry", "condition": "children-act-1989-s47", "reason": "Worry raised by school."})
 	mustStatus(t, "open statutory access for Leo", status, http.StatusCreated, body)
 	idx, _ := readIndex(t, env, sam, "leo", "social-care", "child-protection-enquiry")
+	// Reviewed at once, so Leo is told without waiting for the hold.
+	status, out := call(t, env, env.SignIn(t, "dana"), http.MethodPost, "/v1/organisations/riverside-council/statutory/"+body["id"].(string)+"/reviewed", map[string]any{})
+	mustStatus(t, "review Leo's statutory access", status, http.StatusCreated, out)
 
 	t.Run("GraceCannotSeeLeosSocialCare", func(t *testing.T) {
 		status, body := call(t, env, grace, http.MethodGet, "/v1/young-people/leo/holdings", nil)
@@ -374,7 +393,7 @@ func TestContinuity_FamilyRules(t *testing.T) {
 		status, body := call(t, env, leo, http.MethodGet, "/v1/young-people/leo/family-actions", nil)
 		mustStatus(t, "GET family-actions", status, http.StatusOK, body)
 		as := body["actions"].([]any)
-		if len(as) != 1 || !strings.Contains(as[0].(map[string]any)["sentence"].(string), "Grace (your mum) shared your school information with Priya Shah") {
+		if len(as) != 1 || !strings.Contains(as[0].(map[string]any)["sentence"].(string), "Grace Williams (your mum) shared your school information with Priya Shah") {
 			t.Errorf("family actions = %v, want Grace sharing Leo's school information with Priya", as)
 		}
 	})
@@ -499,4 +518,71 @@ func TestContinuity_LeaverWithoutHandover(t *testing.T) {
 			t.Errorf("Sam's grant after he left = %v, want stopped by ola", m)
 		}
 	}
+}
+
+// What a family member allowed to see part of a young person's information
+// still cannot see or do (Ruth, Amara's gran, allowed contact details and
+// to act on them).
+func TestContinuity_FamilyLimits(t *testing.T) {
+	env := testenv.New(t)
+	amara, sam, ruth := env.SignIn(t, "amara"), env.SignIn(t, "sam"), env.SignIn(t, "ruth")
+	status, body := call(t, env, amara, http.MethodPut, "/v1/young-people/amara/family/ruth", map[string]any{"see": []string{"contact"}, "act": true})
+	mustStatus(t, "PUT family/ruth", status, http.StatusOK, body)
+
+	t.Run("CannotLiftABlock", func(t *testing.T) {
+		status, body := call(t, env, amara, http.MethodPost, "/v1/young-people/amara/blocks", map[string]any{"professionalId": "jo"})
+		mustStatus(t, "block jo", status, http.StatusNoContent, body)
+		if status, body := call(t, env, ruth, http.MethodDelete, "/v1/young-people/amara/blocks/jo", nil); status != http.StatusForbidden {
+			t.Errorf("Ruth lifts Amara's block = %d %v, want 403", status, body)
+		}
+	})
+	t.Run("MixedRequestNotHers", func(t *testing.T) {
+		status, req := call(t, env, sam, http.MethodPost, "/v1/young-people/amara/requests",
+			map[string]any{"categories": []string{"address", "social-care"}, "purpose": "plan-support", "reason": "To plan support with you."})
+		mustStatus(t, "ask", status, http.StatusCreated, req)
+		status, body := call(t, env, ruth, http.MethodGet, "/v1/young-people/amara/requests", nil)
+		mustStatus(t, "GET requests as Ruth", status, http.StatusOK, body)
+		if n := len(body["requests"].([]any)); n != 0 {
+			t.Errorf("Ruth sees %d requests, want none (the request asks for social care too)", n)
+		}
+		if status, body := call(t, env, ruth, http.MethodPost, "/v1/young-people/amara/requests/"+req["id"].(string)+"/decision", map[string]any{"approve": []string{"address"}}); status != http.StatusNotFound {
+			t.Errorf("Ruth answers the mixed request = %d %v, want 404", status, body)
+		}
+	})
+	t.Run("SocialCareHandoverNotHers", func(t *testing.T) {
+		grant(t, env, amara, "amara", "sam", "address", "home-visit")
+		grant(t, env, amara, "amara", "sam", "social-care", "plan-support")
+		status, ho := call(t, env, sam, http.MethodPost, "/v1/handovers", map[string]any{"youngPersonId": "amara", "successorId": "rosa", "note": "About your plan."})
+		mustStatus(t, "hand over", status, http.StatusCreated, ho)
+		status, body := call(t, env, ruth, http.MethodGet, "/v1/young-people/amara/handovers", nil)
+		mustStatus(t, "GET handovers as Ruth", status, http.StatusOK, body)
+		if n := len(body["handovers"].([]any)); n != 0 {
+			t.Errorf("Ruth sees %d handovers, want none (it passes on social care)", n)
+		}
+		if status, body := call(t, env, ruth, http.MethodPost, "/v1/young-people/amara/handovers/"+ho["id"].(string)+"/answer", map[string]any{"answer": "declined"}); status != http.StatusNotFound {
+			t.Errorf("Ruth declines it for Amara = %d %v, want 404", status, body)
+		}
+	})
+	t.Run("SeesOnlyHerOwnRule", func(t *testing.T) {
+		status, body := call(t, env, ruth, http.MethodGet, "/v1/young-people/amara/family", nil)
+		mustStatus(t, "GET family as Ruth", status, http.StatusOK, body)
+		for _, f := range body["family"].([]any) {
+			if m := f.(map[string]any); fmt.Sprint(m["see"]) != "[contact]" {
+				t.Errorf("Ruth's view of the family = %v, want only her own rule [contact]", m)
+			}
+		}
+	})
+	t.Run("NoHandoverWithoutSharing", func(t *testing.T) {
+		if status, body := call(t, env, env.SignIn(t, "rosa"), http.MethodPost, "/v1/handovers", map[string]any{"youngPersonId": "amara", "successorId": "sam"}); status != http.StatusNotFound {
+			t.Errorf("Rosa, who has nothing shared, hands Amara over = %d %v, want 404", status, body)
+		}
+	})
+	t.Run("StatutoryDoesNotRevealWhoExists", func(t *testing.T) {
+		body := map[string]any{"categories": []string{"social-care"}, "purpose": "child-protection-enquiry", "condition": "dpa2018-sch1-para18", "reason": "x"}
+		a, _ := call(t, env, ruth, http.MethodPost, "/v1/young-people/amara/statutory-access", body)
+		b, _ := call(t, env, ruth, http.MethodPost, "/v1/young-people/nobody/statutory-access", body)
+		if a != http.StatusForbidden || b != http.StatusForbidden {
+			t.Errorf("Ruth opens statutory access for amara, nobody = %d, %d; want 403 for both", a, b)
+		}
+	})
 }

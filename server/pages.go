@@ -335,6 +335,11 @@ func (s *Server) areas(me consent.Me) []area {
 		out = append(out, area{Kind: consent.KindFamily, Href: "/yp/" + url.PathEscape(a.YoungPerson.ID), Label: "Use Sayso for " + a.YoungPerson.Name,
 			Hint: "You decide for " + firstName(a.YoungPerson.Name) + " for now.", ypID: a.YoungPerson.ID})
 	}
+	for _, v := range me.Sees {
+		first := firstName(v.YoungPerson.Name)
+		out = append(out, area{Kind: consent.KindFamily, Href: "/yp/" + url.PathEscape(v.YoungPerson.ID), Label: "See what " + first + " shares with you",
+			Hint: first + " decides for themselves, and chose what you can see.", ypID: v.YoungPerson.ID})
+	}
 	for _, r := range me.Roles {
 		switch r.Kind {
 		case consent.KindProfessional:

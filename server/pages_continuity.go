@@ -153,7 +153,7 @@ func (s *Server) pageYPStoryEditPost(c echo.Context) error {
 	} else if errs != nil {
 		return s.storyEditPage(c, http.StatusBadRequest, y, sec, text, errs)
 	}
-	s.setFlash(c, "Saved. This is version "+strconv.Itoa(v.Version)+". Your earlier words are kept, and only you can see them.")
+	s.setFlash(c, "Saved. This is version "+strconv.Itoa(v.Version)+". Your earlier words are kept. Nobody sees them unless you choose that version for someone.")
 	return c.Redirect(http.StatusSeeOther, y.Base+"/story#"+sec.Category.ID)
 }
 
@@ -507,10 +507,13 @@ func (s *Server) statutoryRow(c echo.Context, r consent.StatutoryReview) statuto
 	if r.Reviewed {
 		row.Reviewed = "Reviewed by " + names.person(r.ReviewedBy).Name + ", " + frontend.DateTime(r.ReviewedAt)
 	}
-	if r.Hidden(now) {
+	switch {
+	case r.Hidden(now) && len(r.Delays) > 0:
 		last := r.Delays[len(r.Delays)-1]
 		row.Told = "Not told until " + frontend.DateTime(last.ReviewBy) + ": " + last.Reason
 		row.Due = last.ReviewBy.Sub(now) < 3*24*time.Hour
+	case r.Hidden(now):
+		row.Told = "Not told yet: they are told when you review it, or at " + frontend.DateTime(r.Access.OpenedAt.Add(consent.TellingHold)) + " unless you delay it"
 	}
 	row.Due = row.Due || !r.Reviewed
 	return row

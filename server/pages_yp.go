@@ -30,6 +30,9 @@ type ypCtx struct {
 	You, Your, YouCap, YourCap string
 	// DecidedBy names who decides, when the viewer cannot: "your mum".
 	DecidedBy string
+	// Limited is a family member seeing only what the young person chose.
+	Limited     bool
+	LimitedNote string
 }
 
 // loadYP works out who may see ypID's pages: the young person, or someone
@@ -47,10 +50,15 @@ func (s *Server) loadYP(c echo.Context, ypID string) (ypCtx, error) {
 		y.Decide = slices.ContainsFunc(me.ActsFor, func(a consent.ActsFor) bool { return a.YoungPerson.ID == ypID })
 	default:
 		i := slices.IndexFunc(me.ActsFor, func(a consent.ActsFor) bool { return a.YoungPerson.ID == ypID && a.Relationship != "self" })
-		if i < 0 {
+		j := slices.IndexFunc(me.Sees, func(v consent.FamilyView) bool { return v.YoungPerson.ID == ypID })
+		switch {
+		case i >= 0:
+			y.YP, y.Decide = me.ActsFor[i].YoungPerson, true
+		case j >= 0:
+			y.YP, y.Decide, y.Limited = me.Sees[j].YoungPerson, me.Sees[j].Act, true
+		default:
 			return ypCtx{}, consent.ErrNotFound
 		}
-		y.YP, y.Decide = me.ActsFor[i].YoungPerson, true
 	}
 	y.First = firstName(y.YP.Name)
 	if y.Self {
@@ -59,7 +67,13 @@ func (s *Server) loadYP(c echo.Context, ypID string) (ypCtx, error) {
 		y.You, y.Your = y.First, possessive(y.First)
 		y.YouCap, y.YourCap = y.You, y.Your
 	}
-	if !y.Decide {
+	if y.Limited {
+		y.LimitedNote = y.First + " decides for themselves, and chose what you can see here. Things " + y.First + " keeps private are not shown."
+		if !y.Decide {
+			y.LimitedNote += " You can't change anything."
+		}
+	}
+	if !y.Decide && !y.Limited {
 		fam, err := s.svc.Family(ctx, personID(c), ypID)
 		if err != nil {
 			return ypCtx{}, err
@@ -192,17 +206,20 @@ func (s *Server) ypHome(c echo.Context, ypID string) error {
 	}
 	now := s.now()
 	for _, g := range grants {
-		if g.ActiveAt(now) && g.Until.Sub(now) < 31*24*time.Hour {
+		if g.ActiveAt(now) && !g.Statutory && g.Until.Sub(now) < 31*24*time.Hour {
 			d.EndSoon = append(d.EndSoon, s.grantCard(y, names, cat, g))
 		}
-		// What family did in the last 30 days, told to the young person.
-		if y.Self && now.Sub(g.CreatedAt) < 30*24*time.Hour && g.GrantedBy != "" && g.GrantedBy != ypID {
-			by := s.familyWords(c, y, g.GrantedBy)
-			d.Family = append(d.Family, by+" shared "+y.category(cat, g.Category)+" with "+workerWords(names.worker(g.ProfessionalID))+" on "+frontend.Date(g.CreatedAt)+".")
+	}
+	// What family did in the last 30 days, told to the young person.
+	if y.Self {
+		acts, err := s.svc.FamilyActions(ctx, personID(c), ypID)
+		if err != nil {
+			return err
 		}
-		if y.Self && !g.StoppedAt.IsZero() && now.Sub(g.StoppedAt) < 30*24*time.Hour && g.StoppedBy != ypID {
-			by := s.familyWords(c, y, g.StoppedBy)
-			d.Family = append(d.Family, by+" stopped sharing "+y.category(cat, g.Category)+" with "+names.worker(g.ProfessionalID).Person.Name+" on "+frontend.Date(g.StoppedAt)+".")
+		for _, a := range acts {
+			if now.Sub(a.At) < 30*24*time.Hour {
+				d.Family = append(d.Family, a.Sentence)
+			}
 		}
 	}
 	d.Nothing = len(d.Handover) == 0 && len(d.Waiting) == 0 && len(d.Looked) == 0 && len(d.EndSoon) == 0 && len(d.Family) == 0
@@ -314,6 +331,7 @@ func upperFirst(s string) string {
 type grantCard struct {
 	ID, Who, What, Thing, Why, Reason, Until, By, Ended string
 	Active, EndsSoon                                    bool
+	Statutory                                           bool // not the young person's to stop or change
 }
 
 func (s *Server) grantCard(y ypCtx, names *nameCache, cat consent.Catalogue, g consent.Grant) grantCard {
@@ -321,6 +339,10 @@ func (s *Server) grantCard(y ypCtx, names *nameCache, cat consent.Catalogue, g c
 	card := grantCard{ID: g.ID, Who: workerWords(names.worker(g.ProfessionalID)), What: upperFirst(y.category(cat, g.Category)),
 		Thing: y.category(cat, g.Category), Reason: y.purpose(cat, g.Purpose), Why: upperFirst(y.purpose(cat, g.Purpose)), Until: frontend.Date(g.Until), Active: g.ActiveAt(now)}
 	card.EndsSoon = card.Active && g.Until.Sub(now) < 31*24*time.Hour
+	if g.Statutory {
+		card.Statutory = true
+		card.By = "Nobody asked " + y.You + " first: the law says they must check. It ends by itself."
+	}
 	switch {
 	case !g.StoppedAt.IsZero():
 		card.Ended = "Stopped on " + frontend.Date(g.StoppedAt)
@@ -350,7 +372,7 @@ func (s *Server) pageYPSharing(c echo.Context) error {
 	names, cat := s.names(c), s.svc.Catalogue()
 	for _, g := range grants {
 		card := s.grantCard(y, names, cat, g)
-		if g.GrantedBy != "" && g.GrantedBy != personID(c) {
+		if g.GrantedBy != "" && g.GrantedBy != personID(c) && !g.Statutory {
 			card.By = s.familyWords(c, y, g.GrantedBy) + " shared this on " + frontend.Date(g.CreatedAt) + "."
 		}
 		if !g.StoppedAt.IsZero() && g.StoppedBy != "" && g.StoppedBy != personID(c) {
