@@ -16,6 +16,8 @@ import (
 	"github.com/tink-crypto/tink-go/v2/insecurecleartextkeyset"
 	"github.com/tink-crypto/tink-go/v2/keyset"
 	"github.com/tink-crypto/tink-go/v2/tink"
+
+	"sayso/internal/durable"
 )
 
 // KEK is the key-encryption key: a Tink AEAD keyset whose primary wraps new
@@ -119,7 +121,7 @@ func (k *KEK) write(h *keyset.Handle) error {
 	if err != nil {
 		return err
 	}
-	if err := mkdirAllDurable(filepath.Dir(k.path), 0o700); err != nil {
+	if err := durable.MkdirAll(filepath.Dir(k.path), 0o700); err != nil {
 		return err
 	}
 	tmp := k.path + ".new"
@@ -141,7 +143,7 @@ func (k *KEK) write(h *keyset.Handle) error {
 	if err := os.Rename(tmp, k.path); err != nil {
 		return err
 	}
-	return syncDir(filepath.Dir(k.path))
+	return durable.SyncDir(filepath.Dir(k.path))
 }
 
 // refresh reloads the keyset if another process (sayso keys rotate) has

@@ -17,6 +17,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"sayso/internal/durable"
 )
 
 // Keyring is the set of keys one Sayso instance uses.
@@ -31,7 +33,7 @@ type Keyring struct {
 
 // Open loads the keys under dir, creating any that are missing.
 func Open(dir string) (*Keyring, error) {
-	if err := mkdirAllDurable(dir, 0o700); err != nil {
+	if err := durable.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("keys: create %s: %w", dir, err)
 	}
 	k := &Keyring{dir: dir}
@@ -147,7 +149,7 @@ func loadOrCreate(path string, make func() ([]byte, error)) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("keys: generate %s: %w", path, err)
 		}
-		err = writeNew(path, pem.EncodeToMemory(&pem.Block{Type: "SAYSO SECRET", Bytes: b}))
+		err = durable.WriteNew(path, pem.EncodeToMemory(&pem.Block{Type: "SAYSO SECRET", Bytes: b}))
 		if errors.Is(err, fs.ErrExist) {
 			// Another process made it meanwhile: use that one.
 			return loadOrCreate(path, nil)

@@ -22,6 +22,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"sayso/consent"
+	"sayso/internal/durable"
 )
 
 //go:embed migrations/*.sql
@@ -132,7 +133,7 @@ func dsn(path string, params []string) string {
 // leave personal data readable by others. SQLite gives its -wal and -shm
 // files the database file's mode.
 func prepareFile(path string) error {
-	if err := mkdirAllDurable(filepath.Dir(path), 0o700); err != nil {
+	if err := durable.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
@@ -143,7 +144,7 @@ func prepareFile(path string) error {
 		return err
 	}
 	// The file's name, before anything is committed into it.
-	if err := syncDir(filepath.Dir(path)); err != nil {
+	if err := durable.SyncDir(filepath.Dir(path)); err != nil {
 		return fmt.Errorf("sync data directory: %w", err)
 	}
 	if err := os.Chmod(path, 0o600); err != nil {

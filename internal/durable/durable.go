@@ -1,4 +1,6 @@
-package keys
+// Package durable makes file and folder names survive a power loss, for
+// the embedded store and the key files.
+package durable
 
 import (
 	"errors"
@@ -11,13 +13,15 @@ import (
 
 // A file's fsync makes its bytes durable, not its name: the name is in the
 // folder, which needs an fsync of its own. Without it, a power loss can
-// leave a key file or the keys folder missing although everything written
-// after it (wrapped keys, signed checkpoints) survived.
+// leave a key file, the keys folder or the whole data folder missing
+// although everything written after it survived. SQLite syncs the
+// database's folder when it makes a journal or WAL there, never the
+// folders above it.
 
-// syncDir makes the names in dir (files made, renamed or removed there)
+// SyncDir makes the names in dir (files made, renamed or removed there)
 // survive a power loss. Windows cannot sync a folder (NTFS journals names
 // itself), nor can some file systems (EINVAL); there it does nothing.
-func syncDir(dir string) error {
+func SyncDir(dir string) error {
 	if runtime.GOOS == "windows" {
 		return nil
 	}
@@ -35,9 +39,9 @@ func syncDir(dir string) error {
 	return err
 }
 
-// mkdirAllDurable is os.MkdirAll whose folders, once it returns, survive a
+// MkdirAll is os.MkdirAll whose folders, once it returns, survive a
 // power loss: it syncs the parent of dir and of every folder it made.
-func mkdirAllDurable(dir string, perm fs.FileMode) error {
+func MkdirAll(dir string, perm fs.FileMode) error {
 	dir = filepath.Clean(dir)
 	var made []string
 	for d := dir; ; d = filepath.Dir(d) {
@@ -60,19 +64,19 @@ func mkdirAllDurable(dir string, perm fs.FileMode) error {
 		made = append(made, dir)
 	}
 	for _, d := range made {
-		if err := syncDir(filepath.Dir(d)); err != nil {
+		if err := SyncDir(filepath.Dir(d)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// writeNew writes a new file at path, mode 0600, whole or not at all, and
+// WriteNew writes a new file at path, mode 0600, whole or not at all, and
 // only if nothing is there yet (fs.ErrExist otherwise): the bytes go to a
 // temporary file that is synced, then linked to path (which, like O_EXCL,
 // fails if path exists), then the folder is synced. After a power loss,
 // path is either absent or complete.
-func writeNew(path string, data []byte) error {
+func WriteNew(path string, data []byte) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".new-*")
 	if err != nil {
 		return err
@@ -96,5 +100,5 @@ func writeNew(path string, data []byte) error {
 	if err := os.Remove(tmp); err != nil {
 		return err
 	}
-	return syncDir(filepath.Dir(path))
+	return SyncDir(filepath.Dir(path))
 }
