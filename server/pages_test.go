@@ -419,9 +419,10 @@ func TestPages_NoBannedPhrases(t *testing.T) {
 		"amara": {"/", "/yp/amara", "/yp/amara/holders", "/yp/amara/sharing", "/yp/amara/sharing/" + w.amaraGrant + "/stop",
 			"/yp/amara/sharing/" + w.amaraGrant + "/end", "/yp/amara/requests", "/yp/amara/requests/" + w.amaraRequest,
 			"/yp/amara/looked", "/yp/amara/looked/" + itoa(w.amaraIndex) + "/concern", "/yp/amara/family",
-			"/yp/amara/share/who", "/yp/amara/shared/" + w.amaraGrant, "/yp/nobody"},
+			"/yp/amara/share/who", "/yp/amara/shared/" + w.amaraGrant, "/yp/nobody",
+			"/yp/amara/story", "/yp/amara/story/story-what-helps", "/yp/amara/handovers/" + w.amaraHandover},
 		"leo": {"/", "/yp/leo/holders", "/yp/leo/sharing", "/yp/leo/requests", "/yp/leo/requests/" + w.leoRequest, "/yp/leo/looked",
-			"/yp/leo/looked/" + itoa(w.leoIndex) + "/concern", "/yp/leo/family"},
+			"/yp/leo/looked/" + itoa(w.leoIndex) + "/concern", "/yp/leo/family", "/yp/leo/story", "/yp/leo/handovers/" + w.leoHandover},
 		"grace": {"/", "/yp/leo/holders", "/yp/leo/sharing", "/yp/leo/sharing/" + w.leoGrant + "/stop", "/yp/leo/requests",
 			"/yp/leo/requests/" + w.leoRequest, "/yp/leo/looked", "/yp/leo/family", "/yp/leo/share/who"},
 	}
