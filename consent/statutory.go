@@ -12,10 +12,6 @@ import (
 const (
 	MaxStatutoryLength = 72 * time.Hour
 	MaxTellingDelay    = 28 * 24 * time.Hour
-	// TellingHold is how long a statutory access waits for its DPO before
-	// the young person is told: long enough to decide whether telling them
-	// now would put someone at risk. A review ends it sooner.
-	TellingHold = 24 * time.Hour
 )
 
 // Reasons a statutory read is refused.
@@ -207,14 +203,10 @@ type StatutoryReview struct {
 	Delays []TellingDelay
 }
 
-// Hidden reports whether the young person is not yet told at now: while a
-// delay decision runs, or, before any decision, during the TellingHold
-// unless the DPO has reviewed it.
+// Hidden reports whether the young person is not yet told at now. Only a
+// recorded delay decision hides an access, and only until its review date.
 func (r StatutoryReview) Hidden(now time.Time) bool {
-	if len(r.Delays) > 0 {
-		return now.Before(r.Delays[len(r.Delays)-1].ReviewBy)
-	}
-	return !r.Reviewed && now.Before(r.Access.OpenedAt.Add(TellingHold))
+	return len(r.Delays) > 0 && now.Before(r.Delays[len(r.Delays)-1].ReviewBy)
 }
 
 // orgEntries reads all of an organisation's log entries matching f.
@@ -386,7 +378,8 @@ func (s *Service) DelayTelling(ctx context.Context, dpoID, orgID, accessID, reas
 	if err != nil {
 		return TellingDelay{}, err
 	}
-	// Once a read has been shown to them, it cannot be taken back.
+	// Once a read has been shown to them, it cannot be taken back: a delay
+	// is decided when the access is opened, before anything is read.
 	if len(r.Reads) > 0 && !r.Hidden(now) {
 		return TellingDelay{}, fmt.Errorf("%w: they have already been told about this access", ErrConflict)
 	}

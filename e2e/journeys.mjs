@@ -366,18 +366,15 @@ const journeys = {
     await choose(s, "Children Act 1989, section 47: duty to make enquiries about a child's safety");
     await clickButton(s, 'Open statutory access');
     await expectText(s, 'Statutory access is open until');
-    await choose(s, 'Social care information');
-    await choose(s, 'Child protection enquiry');
-    await clickButton(s, 'Read it now');
-    await expectText(s, 'Support plan agreed with Amara');
 
+    // Dana decides before anything is read that telling Amara now is unsafe.
     const d = await session(browser, 'dana');
     await visit(d, '/dpo/riverside-council/statutory');
     await expectText(d, 'Needs you');
     await shot(d, 'dpo-statutory');
     await clickLink(d, 'Review');
     await expectText(d, reason);
-    await expectText(d, 'Not told yet');
+    await expectText(d, 'Nothing read yet');
     await d.page.getByLabel('Why not tell them yet?').fill('Telling her before the strategy discussion could put her at risk.');
     const day = new Date(Date.now() + 7 * 864e5);
     await d.page.getByLabel('Day', { exact: true }).fill(String(day.getDate()));
@@ -389,6 +386,12 @@ const journeys = {
     await expectText(d, 'Reviewed by Dana Lewis');
     await expectText(d, 'Not told until');
     await shot(d, 'dpo-statutory-access');
+
+    await visit(s, '/work/yp/amara/read');
+    await choose(s, 'Social care information');
+    await choose(s, 'Child protection enquiry');
+    await clickButton(s, 'Read it now');
+    await expectText(s, 'Support plan agreed with Amara');
 
     const a = await session(browser, 'amara');
     await visit(a, '/yp/amara/looked');

@@ -288,7 +288,6 @@ func TestContinuity_DelayTelling(t *testing.T) {
 		"categories": []string{"social-care"}, "purpose": "child-protection-enquiry", "condition": "dpa2018-sch1-para18",
 		"reason": "Police strategy discussion today."})
 	mustStatus(t, "open statutory access", status, http.StatusCreated, access)
-	idx, _ := readIndex(t, env, sam, "amara", "social-care", "child-protection-enquiry")
 	delay := func(days int, reason string) (int, map[string]any) {
 		return call(t, env, dana, http.MethodPost, "/v1/organisations/riverside-council/statutory/"+access["id"].(string)+"/delay",
 			map[string]any{"reason": reason, "reviewBy": env.Clock.Now().Add(time.Duration(days) * 24 * time.Hour).UTC().Format(time.RFC3339)})
@@ -299,6 +298,7 @@ func TestContinuity_DelayTelling(t *testing.T) {
 	}
 	status, body = delay(7, "Telling her now could put her at risk during the enquiry.")
 	mustStatus(t, "delay 7 days", status, http.StatusCreated, body)
+	idx, _ := readIndex(t, env, sam, "amara", "social-care", "child-protection-enquiry")
 
 	amaraSees := func() bool {
 		t.Helper()

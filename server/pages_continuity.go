@@ -508,12 +508,12 @@ func (s *Server) statutoryRow(c echo.Context, r consent.StatutoryReview) statuto
 		row.Reviewed = "Reviewed by " + names.person(r.ReviewedBy).Name + ", " + frontend.DateTime(r.ReviewedAt)
 	}
 	switch {
-	case r.Hidden(now) && len(r.Delays) > 0:
+	case r.Hidden(now):
 		last := r.Delays[len(r.Delays)-1]
 		row.Told = "Not told until " + frontend.DateTime(last.ReviewBy) + ": " + last.Reason
 		row.Due = last.ReviewBy.Sub(now) < 3*24*time.Hour
-	case r.Hidden(now):
-		row.Told = "Not told yet: they are told when you review it, or at " + frontend.DateTime(r.Access.OpenedAt.Add(consent.TellingHold)) + " unless you delay it"
+	case len(r.Reads) == 0:
+		row.Told = "Nothing read yet. They will see each read, unless you delay telling them before it happens"
 	}
 	row.Due = row.Due || !r.Reviewed
 	return row
