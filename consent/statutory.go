@@ -318,6 +318,17 @@ func (s *Service) statutoryReviews(ctx context.Context, orgID, ypID string) ([]S
 	return out, nil
 }
 
+// StatutoryReview returns one of an organisation's statutory accesses for
+// its DPO; anyone else, or an unknown access, gets ErrNotFound.
+func (s *Service) StatutoryReview(ctx context.Context, actorID, orgID, accessID string) (StatutoryReview, error) {
+	if ok, err := s.isDPO(ctx, actorID, orgID); err != nil {
+		return StatutoryReview{}, err
+	} else if !ok {
+		return StatutoryReview{}, ErrNotFound
+	}
+	return s.statutoryReview(ctx, orgID, accessID)
+}
+
 // statutoryReview returns one access of orgID, or ErrNotFound.
 func (s *Service) statutoryReview(ctx context.Context, orgID, accessID string) (StatutoryReview, error) {
 	rs, err := s.statutoryReviews(ctx, orgID, "")

@@ -3,7 +3,6 @@ package server
 import (
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -113,24 +112,22 @@ func (s *Server) storyEditPage(c echo.Context, status int, y ypCtx, sec consent.
 	return s.show(c, status, "yp-story-edit", p)
 }
 
-func (s *Server) storySection(c echo.Context, y ypCtx) (consent.StorySection, error) {
+// storySection is the young person and the section of their story at :section.
+func (s *Server) storySection(c echo.Context) (ypCtx, consent.StorySection, error) {
+	y, err := s.loadOwnStory(c)
+	if err != nil {
+		return y, consent.StorySection{}, err
+	}
 	secs, err := s.svc.Story(c.Request().Context(), personID(c), y.YP.ID)
 	if err != nil {
-		return consent.StorySection{}, err
+		return y, consent.StorySection{}, err
 	}
-	i := slices.IndexFunc(secs, func(x consent.StorySection) bool { return x.Category.ID == c.Param("section") })
-	if i < 0 {
-		return consent.StorySection{}, consent.ErrNotFound
-	}
-	return secs[i], nil
+	sec, err := find(secs, func(x consent.StorySection) bool { return x.Category.ID == c.Param("section") })
+	return y, sec, err
 }
 
 func (s *Server) pageYPStoryEdit(c echo.Context) error {
-	y, err := s.loadOwnStory(c)
-	if err != nil {
-		return err
-	}
-	sec, err := s.storySection(c, y)
+	y, sec, err := s.storySection(c)
 	if err != nil {
 		return err
 	}
@@ -138,11 +135,7 @@ func (s *Server) pageYPStoryEdit(c echo.Context) error {
 }
 
 func (s *Server) pageYPStoryEditPost(c echo.Context) error {
-	y, err := s.loadOwnStory(c)
-	if err != nil {
-		return err
-	}
-	sec, err := s.storySection(c, y)
+	y, sec, err := s.storySection(c)
 	if err != nil {
 		return err
 	}
@@ -208,16 +201,18 @@ func (s *Server) pendingHandovers(c echo.Context, y ypCtx) ([]handoverCard, erro
 	return out, nil
 }
 
-func (s *Server) handoverFor(c echo.Context, y ypCtx) (consent.Handover, error) {
+// handoverFor is the young person and their handover at :handoverId.
+func (s *Server) handoverFor(c echo.Context) (ypCtx, consent.Handover, error) {
+	y, err := s.loadYP(c, c.Param("ypId"))
+	if err != nil {
+		return y, consent.Handover{}, err
+	}
 	hs, err := s.svc.Handovers(c.Request().Context(), personID(c), y.YP.ID)
 	if err != nil {
-		return consent.Handover{}, err
+		return y, consent.Handover{}, err
 	}
-	i := slices.IndexFunc(hs, func(h consent.Handover) bool { return h.ID == c.Param("handoverId") })
-	if i < 0 {
-		return consent.Handover{}, consent.ErrNotFound
-	}
-	return hs[i], nil
+	h, err := find(hs, func(h consent.Handover) bool { return h.ID == c.Param("handoverId") })
+	return y, h, err
 }
 
 func (s *Server) handoverPage(c echo.Context, status int, y ypCtx, h consent.Handover, ticked []string, errs []frontend.FieldError) error {
@@ -241,11 +236,7 @@ func (s *Server) handoverPage(c echo.Context, status int, y ypCtx, h consent.Han
 }
 
 func (s *Server) pageYPHandover(c echo.Context) error {
-	y, err := s.loadYP(c, c.Param("ypId"))
-	if err != nil {
-		return err
-	}
-	h, err := s.handoverFor(c, y)
+	y, h, err := s.handoverFor(c)
 	if err != nil {
 		return err
 	}
@@ -257,11 +248,7 @@ func (s *Server) pageYPHandover(c echo.Context) error {
 }
 
 func (s *Server) pageYPHandoverPost(c echo.Context) error {
-	y, err := s.loadYP(c, c.Param("ypId"))
-	if err != nil {
-		return err
-	}
-	h, err := s.handoverFor(c, y)
+	y, h, err := s.handoverFor(c)
 	if err != nil {
 		return err
 	}
@@ -540,20 +527,16 @@ func (s *Server) pageDPOStatutory(c echo.Context) error {
 }
 
 func (s *Server) dpoAccessPage(c echo.Context, status int, org consent.Organisation, reason string, date dateInput, errs []frontend.FieldError) error {
-	rs, err := s.svc.StatutoryReviews(c.Request().Context(), personID(c), org.ID)
+	r, err := s.svc.StatutoryReview(c.Request().Context(), personID(c), org.ID, c.Param("accessId"))
 	if err != nil {
 		return err
 	}
-	i := slices.IndexFunc(rs, func(r consent.StatutoryReview) bool { return r.Access.ID == c.Param("accessId") })
-	if i < 0 {
-		return consent.ErrNotFound
-	}
-	row := s.statutoryRow(c, rs[i])
+	row := s.statutoryRow(c, r)
 	p := s.dpoView(c, org.ID, "/statutory", "Statutory access to "+possessive(firstName(row.Whom))+" information", nil)
 	p.Errors = errs
 	date.Error = p.ErrorFor("until-day")
 	var delays []string
-	for _, d := range rs[i].Delays {
+	for _, d := range r.Delays {
 		delays = append(delays, s.names(c).person(d.DecidedBy).Name+" decided on "+frontend.DateTime(d.DecidedAt)+" not to tell them until "+frontend.DateTime(d.ReviewBy)+": "+d.Reason)
 	}
 	p.Data = struct {
@@ -565,7 +548,7 @@ func (s *Server) dpoAccessPage(c echo.Context, status int, org consent.Organisat
 		Reason    string
 		ReasonErr string
 		Date      dateInput
-	}{org, "/dpo/" + url.PathEscape(org.ID) + "/statutory/" + url.PathEscape(row.ID), row, rs[i].Reviewed, delays, reason, p.ErrorFor("reason"), date}
+	}{org, "/dpo/" + url.PathEscape(org.ID) + "/statutory/" + url.PathEscape(row.ID), row, r.Reviewed, delays, reason, p.ErrorFor("reason"), date}
 	return s.show(c, status, "dpo-statutory-access", p)
 }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -23,11 +24,8 @@ import (
 var shareSteps = []string{"who", "what", "why", "how-long"}
 
 func (s *Server) pageYPShareStart(c echo.Context) error {
-	y, err := s.loadYP(c, c.Param("ypId"))
+	y, err := s.decidingYP(c)
 	if err != nil {
-		return err
-	}
-	if err := mustDecide(y); err != nil {
 		return err
 	}
 	s.clearDraft(c, shareDraft)
@@ -130,11 +128,8 @@ func (s *Server) shareStepPage(c echo.Context, status int, y ypCtx, step string,
 }
 
 func (s *Server) pageYPShareStep(c echo.Context) error {
-	y, err := s.loadYP(c, c.Param("ypId"))
+	y, err := s.decidingYP(c)
 	if err != nil {
-		return err
-	}
-	if err := mustDecide(y); err != nil {
 		return err
 	}
 	step := c.Param("step")
@@ -150,11 +145,8 @@ func (s *Server) pageYPShareStep(c echo.Context) error {
 
 func (s *Server) pageYPShareStepPost(c echo.Context) error {
 	ctx := c.Request().Context()
-	y, err := s.loadYP(c, c.Param("ypId"))
+	y, err := s.decidingYP(c)
 	if err != nil {
-		return err
-	}
-	if err := mustDecide(y); err != nil {
 		return err
 	}
 	step := c.Param("step")
@@ -215,6 +207,20 @@ func (s *Server) pageYPShareStepPost(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, y.Base+"/share/"+next)
 }
 
+// finishedDraft returns the share being made and its end date, or the
+// step to go back to when an answer is missing or no longer valid.
+func (s *Server) finishedDraft(c echo.Context, y ypCtx) (draft, time.Time, string) {
+	d := s.loadDraft(c, shareDraft, y.YP.ID)
+	if miss := missingStep(d); miss != "" {
+		return d, time.Time{}, y.Base + "/share/" + miss
+	}
+	until, fe := s.untilFrom(d.Length, dateInput{Day: d.Day, Month: d.Month, Year: d.Year})
+	if fe != nil {
+		return d, time.Time{}, y.Base + "/share/how-long"
+	}
+	return d, until, ""
+}
+
 type shareCheckData struct {
 	Y                    ypCtx
 	Who, What, Why, When string
@@ -222,20 +228,13 @@ type shareCheckData struct {
 }
 
 func (s *Server) pageYPShareCheck(c echo.Context) error {
-	y, err := s.loadYP(c, c.Param("ypId"))
+	y, err := s.decidingYP(c)
 	if err != nil {
 		return err
 	}
-	if err := mustDecide(y); err != nil {
-		return err
-	}
-	d := s.loadDraft(c, shareDraft, y.YP.ID)
-	if miss := missingStep(d); miss != "" {
-		return c.Redirect(http.StatusSeeOther, y.Base+"/share/"+miss)
-	}
-	until, fe := s.untilFrom(d.Length, dateInput{Day: d.Day, Month: d.Month, Year: d.Year})
-	if fe != nil {
-		return c.Redirect(http.StatusSeeOther, y.Base+"/share/how-long")
+	d, until, back := s.finishedDraft(c, y)
+	if back != "" {
+		return c.Redirect(http.StatusSeeOther, back)
 	}
 	cat := s.svc.Catalogue()
 	w := s.names(c).worker(d.Professional)
@@ -246,20 +245,13 @@ func (s *Server) pageYPShareCheck(c echo.Context) error {
 }
 
 func (s *Server) pageYPShareCheckPost(c echo.Context) error {
-	y, err := s.loadYP(c, c.Param("ypId"))
+	y, err := s.decidingYP(c)
 	if err != nil {
 		return err
 	}
-	if err := mustDecide(y); err != nil {
-		return err
-	}
-	d := s.loadDraft(c, shareDraft, y.YP.ID)
-	if miss := missingStep(d); miss != "" {
-		return c.Redirect(http.StatusSeeOther, y.Base+"/share/"+miss)
-	}
-	until, fe := s.untilFrom(d.Length, dateInput{Day: d.Day, Month: d.Month, Year: d.Year})
-	if fe != nil {
-		return c.Redirect(http.StatusSeeOther, y.Base+"/share/how-long")
+	d, until, back := s.finishedDraft(c, y)
+	if back != "" {
+		return c.Redirect(http.StatusSeeOther, back)
 	}
 	g, _, err := s.svc.Grant(c.Request().Context(), personID(c), y.YP.ID, consent.NewGrant{
 		ProfessionalID: d.Professional, Category: d.Category, Purpose: d.Purpose, Until: until,
@@ -395,12 +387,7 @@ func (s *Server) requestFor(c echo.Context, y ypCtx, requestID string) (consent.
 	if err != nil {
 		return consent.AccessRequest{}, err
 	}
-	for _, r := range reqs {
-		if r.ID == requestID {
-			return r, nil
-		}
-	}
-	return consent.AccessRequest{}, consent.ErrNotFound
+	return find(reqs, func(r consent.AccessRequest) bool { return r.ID == requestID })
 }
 
 type answerData struct {
@@ -445,11 +432,8 @@ func (s *Server) pageYPRequest(c echo.Context) error {
 }
 
 func (s *Server) pageYPRequestPost(c echo.Context) error {
-	y, err := s.loadYP(c, c.Param("ypId"))
+	y, err := s.decidingYP(c)
 	if err != nil {
-		return err
-	}
-	if err := mustDecide(y); err != nil {
 		return err
 	}
 	r, err := s.requestFor(c, y, c.Param("requestId"))
@@ -491,11 +475,8 @@ type answerCheckData struct {
 }
 
 func (s *Server) pageYPRequestCheck(c echo.Context) error {
-	y, err := s.loadYP(c, c.Param("ypId"))
+	y, err := s.decidingYP(c)
 	if err != nil {
-		return err
-	}
-	if err := mustDecide(y); err != nil {
 		return err
 	}
 	r, err := s.requestFor(c, y, c.Param("requestId"))
@@ -531,11 +512,8 @@ func (s *Server) pageYPRequestCheck(c echo.Context) error {
 }
 
 func (s *Server) pageYPRequestCheckPost(c echo.Context) error {
-	y, err := s.loadYP(c, c.Param("ypId"))
+	y, err := s.decidingYP(c)
 	if err != nil {
-		return err
-	}
-	if err := mustDecide(y); err != nil {
 		return err
 	}
 	requestID := c.Param("requestId")

@@ -393,30 +393,33 @@ func (s *Server) grantFor(c echo.Context, y ypCtx, grantID string) (consent.Gran
 	if err != nil {
 		return consent.Grant{}, err
 	}
-	for _, g := range grants {
-		if g.ID == grantID {
-			return g, nil
-		}
-	}
-	return consent.Grant{}, consent.ErrNotFound
+	return find(grants, func(g consent.Grant) bool { return g.ID == grantID })
 }
 
-// mustDecide refuses a change from someone who may only look.
-func mustDecide(y ypCtx) error {
-	if !y.Decide {
-		return echo.NewHTTPError(http.StatusForbidden, "someone else decides for this young person for now")
+// find returns the first of xs that matches, or ErrNotFound (a 404).
+func find[T any](xs []T, match func(T) bool) (T, error) {
+	if i := slices.IndexFunc(xs, match); i >= 0 {
+		return xs[i], nil
 	}
-	return nil
+	var zero T
+	return zero, consent.ErrNotFound
+}
+
+// decidingYP is loadYP for pages that change something: the viewer must
+// be the one who decides.
+func (s *Server) decidingYP(c echo.Context) (ypCtx, error) {
+	y, err := s.loadYP(c, c.Param("ypId"))
+	if err == nil && !y.Decide {
+		err = echo.NewHTTPError(http.StatusForbidden, "someone else decides for this young person for now")
+	}
+	return y, err
 }
 
 // Stop sharing: a confirmation page that says exactly what stops.
 
 func (s *Server) pageYPStop(c echo.Context) error {
-	y, err := s.loadYP(c, c.Param("ypId"))
+	y, err := s.decidingYP(c)
 	if err != nil {
-		return err
-	}
-	if err := mustDecide(y); err != nil {
 		return err
 	}
 	g, err := s.grantFor(c, y, c.Param("grantId"))
@@ -439,11 +442,8 @@ func (s *Server) pageYPStop(c echo.Context) error {
 }
 
 func (s *Server) pageYPStopPost(c echo.Context) error {
-	y, err := s.loadYP(c, c.Param("ypId"))
+	y, err := s.decidingYP(c)
 	if err != nil {
-		return err
-	}
-	if err := mustDecide(y); err != nil {
 		return err
 	}
 	g, _, err := s.svc.StopGrant(c.Request().Context(), personID(c), y.YP.ID, c.Param("grantId"))
@@ -537,11 +537,8 @@ func (s *Server) endDatePage(c echo.Context, status int, y ypCtx, g consent.Gran
 }
 
 func (s *Server) pageYPEndDate(c echo.Context) error {
-	y, err := s.loadYP(c, c.Param("ypId"))
+	y, err := s.decidingYP(c)
 	if err != nil {
-		return err
-	}
-	if err := mustDecide(y); err != nil {
 		return err
 	}
 	g, err := s.grantFor(c, y, c.Param("grantId"))
@@ -555,11 +552,8 @@ func (s *Server) pageYPEndDate(c echo.Context) error {
 }
 
 func (s *Server) pageYPEndDatePost(c echo.Context) error {
-	y, err := s.loadYP(c, c.Param("ypId"))
+	y, err := s.decidingYP(c)
 	if err != nil {
-		return err
-	}
-	if err := mustDecide(y); err != nil {
 		return err
 	}
 	g, err := s.grantFor(c, y, c.Param("grantId"))
@@ -751,24 +745,22 @@ func (s *Server) concernPage(c echo.Context, status int, y ypCtx, item consent.F
 	return s.show(c, status, "yp-concern", p)
 }
 
-func logIndexParam(c echo.Context) (int64, error) {
+// lookedItem is the young person and the entry of their feed at :index.
+func (s *Server) lookedItem(c echo.Context) (ypCtx, consent.FeedItem, error) {
+	y, err := s.loadYP(c, c.Param("ypId"))
+	if err != nil {
+		return y, consent.FeedItem{}, err
+	}
 	n, err := strconv.ParseInt(c.Param("index"), 10, 64)
 	if err != nil || n < 0 {
-		return 0, consent.ErrNotFound
+		return y, consent.FeedItem{}, consent.ErrNotFound
 	}
-	return n, nil
+	item, err := s.feedItem(c, y, n)
+	return y, item, err
 }
 
 func (s *Server) pageYPConcern(c echo.Context) error {
-	y, err := s.loadYP(c, c.Param("ypId"))
-	if err != nil {
-		return err
-	}
-	idx, err := logIndexParam(c)
-	if err != nil {
-		return err
-	}
-	item, err := s.feedItem(c, y, idx)
+	y, item, err := s.lookedItem(c)
 	if err != nil {
 		return err
 	}
@@ -776,20 +768,12 @@ func (s *Server) pageYPConcern(c echo.Context) error {
 }
 
 func (s *Server) pageYPConcernPost(c echo.Context) error {
-	y, err := s.loadYP(c, c.Param("ypId"))
-	if err != nil {
-		return err
-	}
-	idx, err := logIndexParam(c)
-	if err != nil {
-		return err
-	}
-	item, err := s.feedItem(c, y, idx)
+	y, item, err := s.lookedItem(c)
 	if err != nil {
 		return err
 	}
 	message := c.FormValue("message")
-	q, err := s.svc.RaiseConcern(c.Request().Context(), personID(c), y.YP.ID, idx, message)
+	q, err := s.svc.RaiseConcern(c.Request().Context(), personID(c), y.YP.ID, item.Index, message)
 	if errs, err := formErrors(err, map[string]frontend.FieldError{"message": {Field: "message", Message: "Your message must be 1,000 characters or fewer"}}); err != nil {
 		return err
 	} else if errs != nil {
