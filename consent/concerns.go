@@ -135,9 +135,13 @@ func (s *Service) RaiseConcern(ctx context.Context, actorID, ypID string, logInd
 	if d.YoungPersonID != ypID || !d.Outcome.Shows() || d.OrganisationID == "" {
 		return Concern{}, ErrNotFound
 	}
-	if ok, err := s.visibleEntry(ctx, a, d); err != nil {
-		return Concern{}, err
-	} else if !ok {
+	var hidden map[string]bool
+	if d.Statutory {
+		if hidden, err = s.hiddenFor(ctx, ypID); err != nil {
+			return Concern{}, err
+		}
+	}
+	if !s.visibleEntry(a, d, hidden) {
 		return Concern{}, ErrNotFound
 	}
 	message = strings.TrimSpace(message)
@@ -177,6 +181,12 @@ func (s *Service) ConcernsAbout(ctx context.Context, actorID, ypID string) ([]Co
 	if err != nil {
 		return nil, err
 	}
+	var hidden map[string]bool
+	if a.family && len(cs) > 0 {
+		if hidden, err = s.hiddenFor(ctx, ypID); err != nil {
+			return nil, err
+		}
+	}
 	out := cs[:0]
 	for _, c := range cs {
 		if a.family {
@@ -184,9 +194,7 @@ func (s *Service) ConcernsAbout(ctx context.Context, actorID, ypID string) ([]Co
 			if err != nil {
 				return nil, err
 			}
-			if ok, err := s.visibleEntry(ctx, a, d); err != nil {
-				return nil, err
-			} else if !ok {
+			if !s.visibleEntry(a, d, hidden) {
 				continue
 			}
 		}

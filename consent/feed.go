@@ -102,18 +102,13 @@ func (s *Service) Feed(ctx context.Context, actorID, ypID string, before int64, 
 			if err != nil {
 				return nil, err
 			}
-			if !a.sees(s, d.Category) || (d.Statutory && !a.seesStatutory(s)) {
-				continue
+			if d.Statutory && hidden == nil {
+				if hidden, err = s.hiddenFor(ctx, ypID); err != nil {
+					return nil, err
+				}
 			}
-			if d.Statutory {
-				if hidden == nil {
-					if hidden, err = s.hiddenFor(ctx, ypID); err != nil {
-						return nil, err
-					}
-				}
-				if hidden[d.About] {
-					continue
-				}
+			if !s.visibleEntry(a, d, hidden) {
+				continue
 			}
 			out = append(out, FeedItem{Index: e.Index, Disclosure: d, Sentence: s.sentence(ctx, d, actorID == ypID, a.yp)})
 			if len(out) == limit {
@@ -134,25 +129,27 @@ func (s *Service) hiddenFor(ctx context.Context, ypID string) (map[string]bool, 
 	if err != nil {
 		return nil, err
 	}
+	return s.hiddenIn(ctx, pol)
+}
+
+// hiddenIn is hiddenFor with the young person's policy in hand.
+func (s *Service) hiddenIn(ctx context.Context, pol Policy) (map[string]bool, error) {
 	var orgs []string
 	for _, g := range pol.Grants {
 		if g.Statutory && !slices.Contains(orgs, g.OrganisationID) {
 			orgs = append(orgs, g.OrganisationID)
 		}
 	}
-	return s.hiddenAccesses(ctx, ypID, orgs)
+	if len(orgs) == 0 {
+		return map[string]bool{}, nil
+	}
+	return s.hiddenAccesses(ctx, pol.YoungPersonID, orgs, pol)
 }
 
-// visibleEntry reports whether the actor with access a may see entry d.
-func (s *Service) visibleEntry(ctx context.Context, a access, d Disclosure) (bool, error) {
-	if !a.sees(s, d.Category) || (d.Statutory && !a.seesStatutory(s)) {
-		return false, nil
-	}
-	if !d.Statutory {
-		return true, nil
-	}
-	hidden, err := s.hiddenFor(ctx, d.YoungPersonID)
-	return !hidden[d.About], err
+// visibleEntry reports whether the actor with access a may see entry d,
+// given the accesses hidden from the young person.
+func (s *Service) visibleEntry(a access, d Disclosure, hidden map[string]bool) bool {
+	return a.sees(s, d.Category) && (!d.Statutory || (a.seesStatutory(s) && !hidden[d.About]))
 }
 
 // sentence tells one disclosure in plain words, to the young person

@@ -184,6 +184,14 @@ func (s *Service) decidesForSelf(ctx context.Context, yp Person, now time.Time) 
 	if err != nil {
 		return false, err
 	}
+	return s.decidesWith(yp, pol, now), nil
+}
+
+// decidesWith is decidesForSelf with the young person's policy in hand.
+func (s *Service) decidesWith(yp Person, pol Policy, now time.Time) bool {
+	if yp.AgeOn(now) >= s.rules.DecideAge {
+		return true
+	}
 	// The latest assessment stands: a later "not yet" overrides an earlier yes.
 	var latest *Competence
 	for i := range pol.Competence {
@@ -191,7 +199,7 @@ func (s *Service) decidesForSelf(ctx context.Context, yp Person, now time.Time) 
 			latest = &pol.Competence[i]
 		}
 	}
-	return latest != nil && latest.Competent, nil
+	return latest != nil && latest.Competent
 }
 
 // Ready reports whether the store answers.

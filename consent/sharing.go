@@ -93,13 +93,15 @@ func (s *Service) accessTo(ctx context.Context, actorID, ypID string) (access, e
 	if err != nil || !yp.IsYoungPerson() {
 		return access{}, ErrNotFound
 	}
-	self, err := s.decidesForSelf(ctx, yp, s.now())
-	if err != nil {
-		return access{}, err
-	}
 	if actorID == ypID {
+		self, err := s.decidesForSelf(ctx, yp, s.now())
+		if err != nil {
+			return access{}, err
+		}
 		return access{yp: yp, view: true, decide: self}, nil
 	}
+	// Everyone else must be family: look that up before the policy, so a
+	// stranger costs no more than one more read.
 	links, err := s.store.FamilyOf(ctx, ypID)
 	if err != nil {
 		return access{}, err
@@ -112,6 +114,7 @@ func (s *Service) accessTo(ctx context.Context, actorID, ypID string) (access, e
 	if err != nil {
 		return access{}, err
 	}
+	self := s.decidesWith(yp, pol, s.now())
 	a := access{yp: yp, family: true, see: s.DefaultFamilySee()}
 	j := slices.IndexFunc(pol.FamilyRules, func(r FamilyRule) bool { return r.FamilyID == actorID })
 	if j >= 0 {
@@ -179,7 +182,7 @@ func (s *Service) Grants(ctx context.Context, actorID, ypID string) ([]Grant, er
 	}
 	var hidden map[string]bool
 	if slices.ContainsFunc(pol.Grants, func(g Grant) bool { return g.Statutory }) {
-		if hidden, err = s.hiddenFor(ctx, ypID); err != nil {
+		if hidden, err = s.hiddenIn(ctx, pol); err != nil {
 			return nil, err
 		}
 	}

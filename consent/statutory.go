@@ -243,7 +243,8 @@ func (s *Service) StatutoryReviews(ctx context.Context, actorID, orgID string) (
 	return s.statutoryReviews(ctx, orgID, "")
 }
 
-func (s *Service) statutoryReviews(ctx context.Context, orgID, ypID string) ([]StatutoryReview, error) {
+// known are policies the caller has read already (optional).
+func (s *Service) statutoryReviews(ctx context.Context, orgID, ypID string, known ...Policy) ([]StatutoryReview, error) {
 	byID := map[string]*StatutoryReview{}
 	var order []string
 	opened, err := s.orgEntries(ctx, orgID, DisclosureFilter{Outcome: OutcomeOpened, YoungPersonID: ypID})
@@ -300,18 +301,25 @@ func (s *Service) statutoryReviews(ctx context.Context, orgID, ypID string) ([]S
 			r.Reviewed, r.ReviewedBy, r.ReviewedAt = true, l.Disclosure.ActorID, l.Disclosure.At
 		}
 	}
-	// The grants say until when the access runs.
+	// The grants say until when the access runs: one policy read per young person.
+	policies := map[string]Policy{}
+	for _, p := range known {
+		policies[p.YoungPersonID] = p
+	}
 	out := make([]StatutoryReview, 0, len(order))
 	for i := len(order) - 1; i >= 0; i-- {
 		r := byID[order[i]]
-		if pol, err := s.store.GetPolicy(ctx, r.Access.YoungPersonID); err == nil {
-			for _, g := range pol.Grants {
-				if g.Statutory && g.RequestID == r.Access.ID && g.Until.After(r.Access.Until) {
-					r.Access.Until = g.Until
-				}
+		pol, ok := policies[r.Access.YoungPersonID]
+		if !ok {
+			if pol, err = s.store.GetPolicy(ctx, r.Access.YoungPersonID); err != nil {
+				return nil, err
 			}
-		} else {
-			return nil, err
+			policies[r.Access.YoungPersonID] = pol
+		}
+		for _, g := range pol.Grants {
+			if g.Statutory && g.RequestID == r.Access.ID && g.Until.After(r.Access.Until) {
+				r.Access.Until = g.Until
+			}
 		}
 		out = append(out, *r)
 	}
@@ -435,11 +443,11 @@ func (s *Service) MarkReviewed(ctx context.Context, dpoID, orgID, accessID, note
 
 // hiddenAccesses returns the statutory accesses about ypID that the young
 // person is not to be told of yet, for the organisations named.
-func (s *Service) hiddenAccesses(ctx context.Context, ypID string, orgs []string) (map[string]bool, error) {
+func (s *Service) hiddenAccesses(ctx context.Context, ypID string, orgs []string, pol Policy) (map[string]bool, error) {
 	hidden := map[string]bool{}
 	now := s.now()
 	for _, org := range orgs {
-		rs, err := s.statutoryReviews(ctx, org, ypID)
+		rs, err := s.statutoryReviews(ctx, org, ypID, pol)
 		if err != nil {
 			return nil, err
 		}
