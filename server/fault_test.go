@@ -135,23 +135,9 @@ func (e *faultEnv) logSize(t *testing.T) int64 {
 // rawCall sends a request and returns the status, headers and body as sent.
 func rawCall(t *testing.T, c *http.Client, method, url, token string, body any) (int, http.Header, []byte) {
 	t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, url, r)
+	req, err := jsonRequest(method, url, "", token, body)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := c.Do(req)
 	if err != nil {

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -130,21 +129,10 @@ wait:
 // raceSend is safe to call from many goroutines: it reports failures with
 // Errorf, never Fatal.
 func raceSend(t *testing.T, env *testenv.Env, c *http.Client, method, path string, body any) (int, map[string]any) {
-	var r io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		r = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, env.URL+path, r)
+	req, err := jsonRequest(method, env.URL+path, env.URL, "", body)
 	if err != nil {
 		t.Errorf("%s %s: %v", method, path, err)
 		return 0, nil
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if method != http.MethodGet {
-		req.Header.Set("Origin", env.URL)
 	}
 	resp, err := c.Do(req)
 	if err != nil {

@@ -23,23 +23,9 @@ import (
 // call sends a JSON request (body may be nil) and decodes the JSON answer.
 func call(t *testing.T, env *testenv.Env, c *http.Client, method, path string, body any) (int, map[string]any) {
 	t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, env.URL+path, r)
+	req, err := jsonRequest(method, env.URL+path, env.URL, "", body)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if method != http.MethodGet {
-		req.Header.Set("Origin", env.URL)
 	}
 	resp, err := c.Do(req)
 	if err != nil {
