@@ -44,20 +44,28 @@ const (
 // SAYSO_TEST_MONGODB_URI names a server (see internal/storetestenv).
 //
 // SAYSO_CRASH_SEED=n replays the kill timings of a logged run.
+// testSeed is the random seed of a test run: from the variable named, to
+// replay a logged run, else new. It is logged either way.
+func testSeed(t *testing.T, variable, what string) uint64 {
+	t.Helper()
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv(variable); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("%s=%q is not a number", variable, s)
+		}
+		seed = n
+	}
+	t.Logf("seed %d (%s=%d replays %s)", seed, variable, seed, what)
+	return seed
+}
+
 func TestCrash_KillNineLosesNoAcknowledgedEntry(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and kills it many times")
 	}
 	bin := buildSayso(t)
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv("SAYSO_CRASH_SEED"); s != "" {
-		n, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("SAYSO_CRASH_SEED=%q is not a number", s)
-		}
-		seed = n
-	}
-	t.Logf("seed %d (SAYSO_CRASH_SEED=%d replays the kill timings)", seed, seed)
+	seed := testSeed(t, "SAYSO_CRASH_SEED", "the kill timings")
 	storetestenv.Run(t, func(t *testing.T, backend storetestenv.Backend) {
 		killNineRounds(t, bin, seed, backend.New(t))
 	})

@@ -290,6 +290,20 @@ func fdArg(c *call, i int) (int64, error) {
 	return strconv.ParseInt(c.args[i], 10, 64)
 }
 
+// pathPair reads the two paths of a rename or link: (old, new), or with
+// at, (olddirfd, old, newdirfd, new).
+func (p *traceParser) pathPair(c *call, at bool) (from, to string, err error) {
+	fromI, toI, fromD, toD := 0, 1, -1, -1
+	if at {
+		fromI, toI, fromD, toD = 1, 3, 0, 2
+	}
+	if from, err = p.pathArg(c, fromD, fromI); err != nil {
+		return "", "", err
+	}
+	to, err = p.pathArg(c, toD, toI)
+	return from, to, err
+}
+
 // pathArg is argument i as a path, "" if it is not under the data folder.
 // A relative path is refused unless it is relative to the working
 // directory, which is never under the data folder.
@@ -419,15 +433,7 @@ func (p *traceParser) exit(c *call, retText string, seq int) error {
 			}
 		}
 	case "rename", "renameat", "renameat2":
-		fromI, toI, fromD, toD := 0, 1, -1, -1
-		if c.name != "rename" {
-			fromI, toI, fromD, toD = 1, 3, 0, 2
-		}
-		from, err := p.pathArg(c, fromD, fromI)
-		if err != nil {
-			return err
-		}
-		to, err := p.pathArg(c, toD, toI)
+		from, to, err := p.pathPair(c, c.name != "rename")
 		if err != nil || (from == "" && to == "") {
 			return err
 		}
@@ -471,15 +477,7 @@ func (p *traceParser) exit(c *call, retText string, seq int) error {
 		p.tr.inodes[parent].names = append(p.tr.inodes[parent].names, nsOp{span: sp, kind: 'u', name: filepath.Base(path)})
 		delete(p.names, path)
 	case "link", "linkat":
-		fromI, toI, fromD, toD := 0, 1, -1, -1
-		if c.name == "linkat" {
-			fromI, toI, fromD, toD = 1, 3, 0, 2
-		}
-		from, err := p.pathArg(c, fromD, fromI)
-		if err != nil {
-			return err
-		}
-		to, err := p.pathArg(c, toD, toI)
+		from, to, err := p.pathPair(c, c.name == "linkat")
 		if err != nil || (from == "" && to == "") {
 			return err
 		}

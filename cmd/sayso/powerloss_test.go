@@ -88,15 +88,7 @@ type powerCut struct {
 func TestPowerLoss(t *testing.T) {
 	started := time.Now()
 	strace := straceOrSkip(t)
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv("SAYSO_POWERLOSS_SEED"); s != "" {
-		n, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("SAYSO_POWERLOSS_SEED=%q is not a number", s)
-		}
-		seed = n
-	}
-	t.Logf("seed %d (SAYSO_POWERLOSS_SEED=%d replays the fates of unsynced changes)", seed, seed)
+	seed := testSeed(t, "SAYSO_POWERLOSS_SEED", "the fates of unsynced changes")
 	bin := buildSayso(t)
 	built := time.Now()
 
