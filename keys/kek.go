@@ -124,26 +124,7 @@ func (k *KEK) write(h *keyset.Handle) error {
 	if err := durable.MkdirAll(filepath.Dir(k.path), 0o700); err != nil {
 		return err
 	}
-	tmp := k.path + ".new"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(buf.Bytes()); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, k.path); err != nil {
-		return err
-	}
-	return durable.SyncDir(filepath.Dir(k.path))
+	return durable.Replace(k.path, buf.Bytes())
 }
 
 // refresh reloads the keyset if another process (sayso keys rotate) has

@@ -73,16 +73,29 @@ func MkdirAll(dir string, perm fs.FileMode) error {
 
 // WriteNew writes a new file at path, mode 0600, whole or not at all, and
 // only if nothing is there yet (fs.ErrExist otherwise): the bytes go to a
-// temporary file that is synced, then linked to path (which, like O_EXCL,
-// fails if path exists), then the folder is synced. After a power loss,
+// synced temporary file that is then linked to path (which, like O_EXCL,
+// fails if path exists), and the folder is synced. After a power loss,
 // path is either absent or complete.
 func WriteNew(path string, data []byte) error {
+	return put(path, data, os.Link)
+}
+
+// Replace writes path, mode 0600, replacing what is there whole or not at
+// all: a synced temporary file is renamed over it and the folder synced.
+// After a power loss, path holds either the old bytes or the new.
+func Replace(path string, data []byte) error {
+	return put(path, data, os.Rename)
+}
+
+// put writes data to a synced temporary file beside path, moves it into
+// place with place(tmp, path), and syncs the folder.
+func put(path string, data []byte, place func(tmp, path string) error) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".new-*")
 	if err != nil {
 		return err
 	}
 	tmp := f.Name()
-	defer os.Remove(tmp) // a no-op once it is removed below
+	defer os.Remove(tmp) // after a link, the temporary name; after a rename, a no-op
 	if _, err := f.Write(data); err != nil {
 		f.Close()
 		return err
@@ -94,10 +107,12 @@ func WriteNew(path string, data []byte) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	if err := os.Link(tmp, path); err != nil {
+	if err := place(tmp, path); err != nil {
 		return err
 	}
-	if err := os.Remove(tmp); err != nil {
+	// The temporary name goes before the folder is synced, so it is never
+	// left behind by a later power loss.
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	return SyncDir(filepath.Dir(path))
